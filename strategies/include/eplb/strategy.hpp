@@ -1,0 +1,33 @@
+// The strategy interface and the strategy registry.
+//
+// A strategy turns a load matrix and a topology into a placement. Strategies are created from
+// spec strings (see eplb/spec.hpp) through `strategy_registry()`, whose entries are listed
+// explicitly in strategies/src/registry.cpp (no static self-registration).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "eplb/spec.hpp"
+#include "eplb/types.hpp"
+
+namespace eplb {
+
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+
+  // Plans every layer of `load` ([layers x experts], non-negative, finite) on `topology`, which
+  // the caller has validated for load.cols(). Deterministic: the same input gives the same
+  // placement. Const and re-entrant, so one object may plan on several threads at once.
+  virtual Placement plan(const LoadMatrix& load, const Topology& topology) const = 0;
+};
+
+// Built-in strategies: presets (deepseek, seed000..seed004) and the `compose` family.
+const Registry<Strategy>& strategy_registry();
+
+// Shorthand for strategy_registry().create(spec).
+Registry<Strategy>::Made make_strategy(std::string_view spec);
+
+}  // namespace eplb
