@@ -1,5 +1,5 @@
-// TEMPORARY: components not implemented yet. Each helper deletes its functions from this file
-// when it adds the real component in its own source file. This file must be gone before release.
+// TEMPORARY: seed 001/003/004 components not implemented yet (owner: strategies helper 1).
+// Delete each function when its real component lands in its own file; then remove this file.
 #include "components.hpp"
 #include "eplb/error.hpp"
 
@@ -18,19 +18,11 @@ std::unique_ptr<Replicator> make_hybrid_tail_replicator(const ReplicateOptions&)
 std::unique_ptr<Replicator> make_peak_tail_replicator(const ReplicateOptions&) {
   throw Error("peak_tail is not implemented yet");
 }
-std::unique_ptr<Replicator> make_waterfill_replicator(const ReplicateOptions&) {
-  throw Error("waterfill is not implemented yet");
-}
-std::unique_ptr<Packer> make_near_tie_packer() { throw Error("near_tie is not implemented yet"); }
-std::unique_ptr<Packer> make_diverse_packer(bool) { throw Error("diverse is not implemented yet"); }
 std::unique_ptr<Refiner> make_nearest_refiner(const StageOptions&) {
   throw Error("nearest is not implemented yet");
 }
 std::unique_ptr<Refiner> make_k_swap_refiner(const StageOptions&) {
   throw Error("k_swap is not implemented yet");
-}
-std::unique_ptr<Refiner> make_adaptive_swap_refiner(const StageOptions&) {
-  throw Error("adaptive_swap is not implemented yet");
 }
 
 }  // namespace detail
