@@ -48,6 +48,43 @@ void rerank(int pack, Packing& p) {
     p.rank[static_cast<std::size_t>(items[k])] = static_cast<int>(k);
 }
 
+void pack_members(int pack, const Packing& p, std::vector<int>& items) {
+  items.clear();
+  for (std::size_t i = 0; i < p.pack.size(); ++i) {
+    if (p.pack[i] == pack) items.push_back(static_cast<int>(i));
+  }
+}
+
+namespace {
+
+// The first min(k, |items|) of `items` under the strict total order `before`; the index tie-break
+// inside `before` makes partial_sort give exactly the prefix of the stable sort.
+template <class Before>
+void first_k(std::span<const int> items, int k, std::vector<int>& out, Before before) {
+  out.assign(items.begin(), items.end());
+  const auto kk = std::min(out.size(), static_cast<std::size_t>(std::max(k, 0)));
+  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(kk), out.end(), before);
+  out.resize(kk);
+}
+
+}  // namespace
+
+void top_k(std::span<const double> w, std::span<const int> items, int k, std::vector<int>& out) {
+  first_k(items, k, out, [&](int a, int b) {
+    const double x = w[static_cast<std::size_t>(a)];
+    const double y = w[static_cast<std::size_t>(b)];
+    return x > y || (x == y && a < b);
+  });
+}
+
+void bottom_k(std::span<const double> w, std::span<const int> items, int k, std::vector<int>& out) {
+  first_k(items, k, out, [&](int a, int b) {
+    const double x = w[static_cast<std::size_t>(a)];
+    const double y = w[static_cast<std::size_t>(b)];
+    return x < y || (x == y && a < b);
+  });
+}
+
 void greedy_pack(std::span<const double> w, int m, Packing& out, std::vector<double>* loads_out) {
   const int n = static_cast<int>(w.size());
   const int cap = n / m;

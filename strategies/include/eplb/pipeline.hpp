@@ -145,6 +145,13 @@ void sort_asc(std::span<const double> v, std::vector<int>& order);
 void pack_loads(std::span<const double> w, int m, const Packing& p, std::vector<double>& loads);
 // RERANK(pack): items of `pack` ordered by (rank, item index) get ranks 0..k-1.
 void rerank(int pack, Packing& p);
+// The items of `pack`, in ascending item index ("items of pack p", section 1.3).
+void pack_members(int pack, const Packing& p, std::vector<int>& items);
+// TOPK / BOTTOMK (section 1.3) over a subset: the first min(k, items.size()) entries of `items`
+// ordered by w descending / ascending, equal weights by ascending item index. `items` must not
+// alias `out`.
+void top_k(std::span<const double> w, std::span<const int> items, int k, std::vector<int>& out);
+void bottom_k(std::span<const double> w, std::span<const int> items, int k, std::vector<int>& out);
 // DeepSeek's greedy balanced packing (section 3.1). `loads` receives the greedy-accumulated loads.
 void greedy_pack(std::span<const double> w, int m, Packing& out,
                  std::vector<double>* loads = nullptr);
