@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "eplb/spec.hpp"
 #include "eplb/types.hpp"
@@ -26,6 +27,17 @@ class Strategy {
 
 // Built-in strategies: presets (deepseek, seed000..seed004) and the `compose` family.
 const Registry<Strategy>& strategy_registry();
+
+// A value of one of the `compose` component slots (replicate, fixup, *_pack, *_refine), for
+// `eplb list`: where it comes from, what it does, which parameters it reads.
+struct ComponentInfo {
+  std::string slot;                 // "replicate", "fixup", "pack", "refine"
+  std::string name;                 // the value written in a spec, e.g. "hybrid_tail"
+  std::string origin;               // "eplb.py", "seed003", ...
+  std::string doc;                  // one line
+  std::vector<std::string> params;  // parameters it reads ("<stage>_" for node_/gpu_ ones)
+};
+const std::vector<ComponentInfo>& strategy_components();
 
 // Shorthand for strategy_registry().create(spec).
 Registry<Strategy>::Made make_strategy(std::string_view spec);
