@@ -58,10 +58,12 @@ TEST_P(GoldenParity, MatchesOracle) {
   EXPECT_GT(tied, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Presets, GoldenParity, ::testing::Values(Variant{"baseline", "deepseek"}),
-                         [](const ::testing::TestParamInfo<Variant>& param_info) {
-                           return param_info.param.preset;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Presets, GoldenParity,
+    ::testing::Values(Variant{"baseline", "deepseek"}, Variant{"seed003", "seed003"},
+                      Variant{"seed004", "seed004"}, Variant{"seed001", "seed001"},
+                      Variant{"seed000", "seed000"}, Variant{"seed002", "seed002"}),
+    [](const ::testing::TestParamInfo<Variant>& param_info) { return param_info.param.preset; });
 
 }  // namespace
 }  // namespace eplb
