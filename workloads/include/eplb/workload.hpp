@@ -41,6 +41,10 @@ const Registry<WorkloadSource>& workload_registry();
 // content, as `file:path=...`). Throws InputError.
 Workload make_workload(std::string_view spec_or_path);
 
+// The canonical spec that make_workload(spec_or_path) loads, without loading it: a registered
+// spec is canonicalised, an existing file becomes `file:path=<it>`. Throws InputError.
+std::string resolve_workload_spec(std::string_view spec_or_path);
+
 // Checks a load matrix read from `where` (file name, or spec): at least one layer and one expert,
 // every value finite and >= 0. Throws InputError naming `where` and the first bad cell.
 void check_load_matrix(const LoadMatrix& load, std::string_view where);
