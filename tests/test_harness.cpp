@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -199,6 +200,7 @@ TEST(HarnessPlan, RunIdentityUsesCanonicalSpecs) {
   EXPECT_EQ(ex.strategies[1].spec, "compose:gpu_refine=k_swap,gpu_steps=4");
   ASSERT_EQ(ex.notes.size(), 1u);
   EXPECT_NE(ex.notes[0].find("listed twice"), std::string::npos);
+  EXPECT_EQ(ex.strategies[0].swept, "gpu_steps") << "the default point belongs to the sweep";
   // Every resolved parameter is recorded, defaults included.
   const auto& params = ex.strategies[0].params;
   EXPECT_NE(std::find(params.begin(), params.end(),
@@ -250,6 +252,28 @@ TEST(HarnessPlan, GuardRefusesLargeSweepsUnlessRaised) {
   RunConfig raised = quiet_config(dir / "out");
   raised.max_runs = 100;
   EXPECT_EQ(run_plan(plan, raised, test_loader).runs_found, 18);
+}
+
+TEST(HarnessPlan, EveryShippedPlanResolves) {
+  // Each distinct workload is loaded once across plans (the V3 recordings are shared).
+  std::map<std::string, WorkloadData> cache;
+  const WorkloadLoader cached = [&](std::string_view text) {
+    auto it = cache.find(std::string(text));
+    if (it == cache.end()) it = cache.emplace(std::string(text), load_workload(text)).first;
+    return it->second;
+  };
+  int plans = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(EPLB_SOURCE_DIR) / "experiments")) {
+    if (entry.path().extension() != ".json") continue;
+    SCOPED_TRACE(entry.path().string());
+    const Plan plan = load_plan(entry.path());
+    EXPECT_FALSE(plan.description.empty());
+    const Expansion ex = expand_plan(plan, cached);
+    EXPECT_GT(ex.runs.size(), 0u);
+    EXPECT_LE(static_cast<long>(ex.runs.size()), plan.max_runs);
+    ++plans;
+  }
+  EXPECT_GE(plans, 12);
 }
 
 // ---- Protocols ----------------------------------------------------------------------------------

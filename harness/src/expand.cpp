@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "eplb/analysis.hpp"
 #include "eplb/error.hpp"
 
 namespace eplb {
@@ -55,6 +56,12 @@ bool registry_entry_has_seed(std::string_view spec_text) {
     if (d.key == "seed") return true;
   }
   return false;
+}
+
+std::string join_swept(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const std::string& k : keys) out += (out.empty() ? "" : ";") + k;
+  return out;
 }
 
 // Every grid point of `entry` as a spec string (first grid key outermost).
@@ -230,8 +237,9 @@ Expansion expand_plan(const Plan& plan, const WorkloadLoader& loader) {
   std::map<std::string, int> strategy_index;
   for (const PlanStrategy& entry : plan.strategies) {
     const std::string where = fmt::format("{}: {}", file, entry.key);
-    std::string swept;
-    for (const auto& [key, values] : entry.grid) swept += (swept.empty() ? "" : ";") + key;
+    std::vector<std::string> grid_keys;
+    for (const auto& [key, values] : entry.grid) grid_keys.push_back(key);
+    const std::string swept = join_swept(grid_keys);
     for (const std::string& text : grid_specs(entry, where)) {
       Registry<Strategy>::Made made;
       try {
@@ -239,8 +247,16 @@ Expansion expand_plan(const Plan& plan, const WorkloadLoader& loader) {
       } catch (const Error& e) {
         throw InputError(fmt::format("{} ('{}'): {}", where, text, e.what()));
       }
-      if (strategy_index.count(made.canonical) != 0) {
-        out.notes.push_back(fmt::format("{}: strategy '{}' is listed twice; dropped the repeat",
+      if (auto it = strategy_index.find(made.canonical); it != strategy_index.end()) {
+        // Typically the default point of two grids over different parameters: run it once, but
+        // let it count as a point of both sweeps.
+        ResolvedStrategy& first = out.strategies[static_cast<std::size_t>(it->second)];
+        std::vector<std::string> keys = split_keys(first.swept);
+        for (const std::string& k : split_keys(swept)) {
+          if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+        }
+        first.swept = join_swept(keys);
+        out.notes.push_back(fmt::format("{}: strategy '{}' is listed twice; it runs once",
                                         entry.key, made.canonical));
         continue;
       }

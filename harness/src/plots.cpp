@@ -14,6 +14,7 @@
 #include "eplb/atomic_file.hpp"
 #include "eplb/error.hpp"
 #include "eplb/files.hpp"
+#include "eplb/spec.hpp"
 
 namespace eplb {
 namespace {
@@ -139,68 +140,85 @@ bool all_numeric(const std::vector<std::string>& values) {
   return true;
 }
 
+// `spec` without parameter `key`: the strategies of one ablation curve share it.
+std::string without_param(const std::string& spec, const std::string& key) {
+  Spec parsed = parse_spec(spec);
+  std::erase_if(parsed.params, [&](const SpecParam& p) { return p.key == key; });
+  return parsed.to_string();
+}
+
 void ablation_plots(const ResultView& view, std::vector<Plot>& plots) {
   const std::size_t bal = view.metric_index("balancedness");
   const auto& rows = view.rows();
-  std::vector<std::string> families;
-  std::map<std::string, std::vector<std::size_t>> family_rows;
+  std::vector<std::string> keys;
   std::set<std::string> slices;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    slices.insert(rows[i].topology + " · " + rows[i].protocol);
-    if (rows[i].swept.empty()) continue;
-    if (!family_rows.count(rows[i].family)) families.push_back(rows[i].family);
-    family_rows[rows[i].family].push_back(i);
-  }
-  int k = 0;
-  for (const std::string& family : families) {
-    const auto& list = family_rows[family];
-    for (const std::string& key : split_keys(rows[list.front()].swept)) {
-      std::vector<std::string> values, lines;
-      std::map<std::pair<std::string, std::string>, std::vector<double>> cells;
-      for (std::size_t r : list) {
-        const std::string value = view.strategy_param(r, key);
-        const std::string line = rows[r].protocol == "cross" ? std::string("cross") : rows[r].group;
-        const std::string label =
-            slices.size() > 1 ? line + " · " + rows[r].topology + " · " + rows[r].protocol : line;
-        if (std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
-        if (std::find(lines.begin(), lines.end(), label) == lines.end()) lines.push_back(label);
-        cells[{value, label}].push_back(view.metric(r, bal));
-        cells[{value, "all rows"}].push_back(view.metric(r, bal));
-      }
-      if (values.size() < 2) continue;
-      if (all_numeric(values)) {
-        std::stable_sort(values.begin(), values.end(),
-                         [](const std::string& a, const std::string& b) {
-                           return std::strtod(a.c_str(), nullptr) < std::strtod(b.c_str(), nullptr);
-                         });
-      }
-      if (lines.size() > 1) lines.push_back("all rows");
-      ++k;
-      Plot plot;
-      plot.name = fmt::format("ablation-{}", k);
-      plot.data = "x\t" + key;
-      for (const std::string& l : lines) plot.data += "\t" + tsv(l);
-      plot.data += "\n";
-      for (std::size_t x = 0; x < values.size(); ++x) {
-        plot.data += fmt::format("{}\t{}", x, tsv(values[x]));
-        for (const std::string& l : lines) {
-          auto it = cells.find({values[x], l});
-          plot.data += '\t';
-          plot.data += num(it == cells.end() ? std::nan("") : stats_of(it->second).mean);
-        }
-        plot.data += "\n";
-      }
-      plot.script = fmt::format(
-          "set title {}\n"
-          "set xlabel {}\nset ylabel 'balancedness (mean over seeds and steps)'\n"
-          "set grid\nset key outside bottom center horizontal maxrows 4\n"
-          "set xrange [-0.3:{}]\n"
-          "plot for [i=3:{}] DATA using 1:i:xticlabels(2) with linespoints lw 2 pt 7 "
-          "title columnheader(i)\n",
-          gp_string(fmt::format("Ablation of {} in {}", key, family)), gp_string(key),
-          static_cast<double>(values.size()) - 0.7, 2 + lines.size());
-      plots.push_back(std::move(plot));
+  for (const auto& row : rows) {
+    slices.insert(row.topology + " · " + row.protocol);
+    for (const std::string& k : split_keys(row.swept)) {
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
     }
+  }
+  int n = 0;
+  for (const std::string& key : keys) {
+    // A curve is a strategy with `key` removed; with a single curve, draw one line per workload
+    // group instead (plus their mean).
+    std::vector<std::size_t> members;
+    std::set<std::string> bases;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto swept = split_keys(rows[i].swept);
+      if (std::find(swept.begin(), swept.end(), key) == swept.end()) continue;
+      members.push_back(i);
+      bases.insert(without_param(rows[i].strategy, key));
+    }
+    const bool by_group = bases.size() == 1;
+    std::vector<std::string> values, lines;
+    std::map<std::pair<std::string, std::string>, std::vector<double>> cells;
+    for (std::size_t r : members) {
+      const std::string value = view.strategy_param(r, key);
+      std::string line = by_group
+                             ? (rows[r].protocol == "cross" ? std::string("cross") : rows[r].group)
+                             : without_param(rows[r].strategy, key);
+      if (slices.size() > 1) line += " · " + rows[r].topology + " · " + rows[r].protocol;
+      if (std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
+      if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(line);
+      cells[{value, line}].push_back(view.metric(r, bal));
+      cells[{value, "mean of all rows"}].push_back(view.metric(r, bal));
+    }
+    if (values.size() < 2) continue;
+    if (all_numeric(values)) {
+      std::stable_sort(values.begin(), values.end(),
+                       [](const std::string& a, const std::string& b) {
+                         return std::strtod(a.c_str(), nullptr) < std::strtod(b.c_str(), nullptr);
+                       });
+    }
+    if (by_group && lines.size() > 1) lines.push_back("mean of all rows");
+    ++n;
+    Plot plot;
+    plot.name = fmt::format("ablation-{}", n);
+    plot.data = "x\t" + key;
+    for (const std::string& l : lines) plot.data += "\t" + tsv(l);
+    plot.data += "\n";
+    for (std::size_t x = 0; x < values.size(); ++x) {
+      plot.data += fmt::format("{}\t{}", x, tsv(values[x]));
+      for (const std::string& l : lines) {
+        auto it = cells.find({values[x], l});
+        plot.data += '\t';
+        plot.data += num(it == cells.end() ? std::nan("") : stats_of(it->second).mean);
+      }
+      plot.data += "\n";
+    }
+    plot.height = 750 + 18 * static_cast<int>(lines.size() / 2);
+    plot.script = fmt::format(
+        "set title {}\n"
+        "set xlabel {}\nset ylabel 'balancedness (mean over seeds and steps)'\n"
+        "set grid\nset key outside bottom center horizontal maxcols 2 font ',8'\n"
+        "set xrange [-0.3:{}]\n"
+        "plot for [i=3:{}] DATA using 1:i:xticlabels(2) with linespoints lw 2 pt 7 "
+        "title columnheader(i)\n",
+        gp_string(fmt::format("Ablation of {} ({} lines: {})", key, lines.size(),
+                              by_group ? "workload groups" : "strategies without " + key)),
+        gp_string(key), static_cast<double>(values.size()) - 0.7, 2 + lines.size());
+    plots.push_back(std::move(plot));
   }
 }
 

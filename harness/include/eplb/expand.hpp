@@ -43,8 +43,10 @@ struct ResolvedStrategy {
   std::string spec;    // canonical
   std::string name;    // registry entry (preset or family), e.g. "seed003", "compose"
   std::string family;  // the plan entry's spec as written (grid points share it)
-  std::string swept;   // the entry's grid keys joined by ';' (empty without a grid)
-  ParamList params;    // every resolved parameter
+  // Grid keys joined by ';' (empty without a grid): those of the entry, plus those of any later
+  // entry whose grid produced the same canonical spec (it runs once, as a point of each sweep).
+  std::string swept;
+  ParamList params;  // every resolved parameter
   std::shared_ptr<const Strategy> strategy;
 };
 
