@@ -156,8 +156,8 @@ int auto_pick(std::string_view where, const char* key, const std::vector<std::st
   }
   if (candidates.size() == 1) return index;
   if (candidates.empty()) {
-    throw InputError(fmt::format("{}: no rows match the other filter; the file holds {}s {}",
-                                 where, key, join_quoted(seen)));
+    throw InputError(fmt::format("{}: no rows match the other filter; the file holds {}s {}", where,
+                                 key, join_quoted(seen)));
   }
   throw InputError(fmt::format(
       "{}: the file holds {} {}s ({}); choose one with {}=NAME, e.g. "
