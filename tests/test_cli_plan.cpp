@@ -1,0 +1,160 @@
+// `eplb plan` end to end: a correct plan on the README example, and bad input of every kind
+// giving a clear message (file and line, or option), exit status 2, no crash, no lost output.
+#include <fmt/core.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli_run.hpp"
+#include "golden.hpp"
+
+namespace eplb {
+namespace {
+
+using test::run_eplb;
+
+std::string wide_csv(const LoadMatrix& w) {
+  std::string text = "layer";
+  for (Eigen::Index e = 0; e < w.cols(); ++e) text += fmt::format(",e{}", e);
+  text += "\n";
+  for (Eigen::Index l = 0; l < w.rows(); ++l) {
+    text += fmt::format("{}", l);
+    for (Eigen::Index e = 0; e < w.cols(); ++e) text += fmt::format(",{}", w(l, e));
+    text += "\n";
+  }
+  return text;
+}
+
+class CliPlan : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = test::make_temp_dir("plan");
+    for (const auto& g : test::load_golden("baseline")) {
+      if (g.id == "readme_gpus8") readme_ = g;
+    }
+    ASSERT_FALSE(readme_.id.empty());
+    good_ = dir_ + "/readme.csv";
+    test::write_text(good_, wide_csv(readme_.weight));
+  }
+  std::string file(const std::string& name, const std::string& content) {
+    const std::string path = dir_ + "/" + name;
+    test::write_text(path, content);
+    return path;
+  }
+  // Expects exit 2 and every needle in stderr.
+  void expect_failure(const std::string& args, std::initializer_list<std::string> needles) {
+    const auto r = run_eplb("plan " + args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("eplb plan: error: "), std::string::npos) << r.err;
+    for (const std::string& n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << r.err;
+  }
+
+  std::string dir_, good_;
+  test::GoldenInstance readme_;
+  const std::string topo_ = " --replicas 16 --groups 4 --nodes 2 --gpus 8";
+};
+
+TEST_F(CliPlan, ReproducesTheReadmeExampleAndWritesJson) {
+  const std::string out = dir_ + "/plan.json";
+  const auto r = run_eplb("plan --workload " + good_ + topo_ + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("balancedness"), std::string::npos);
+  EXPECT_NE(r.out.find("hierarchical"), std::string::npos);
+  const auto doc = nlohmann::json::parse(test::read_text(out));
+  for (const char* key : {"phy2log", "log2phy", "logcnt", "metrics"})
+    EXPECT_TRUE(doc.contains(key)) << key;
+  for (Eigen::Index l = 0; l < readme_.weight.rows(); ++l) {
+    for (Eigen::Index s = 0; s < 16; ++s) {
+      EXPECT_EQ(doc["phy2log"][l][s].get<int>(), (*readme_.phy2log)(l, s));
+    }
+    // log2phy lists each expert's slots, padded with -1 to the max count.
+    const auto& l2p = doc["log2phy"][l];
+    ASSERT_EQ(l2p.size(), 12U);
+    for (std::size_t e = 0; e < 12; ++e) {
+      int listed = 0;
+      for (const auto& slot : l2p[e]) {
+        if (slot.get<int>() < 0) continue;
+        ++listed;
+        EXPECT_EQ((*readme_.phy2log)(l, slot.get<int>()), static_cast<int>(e));
+      }
+      EXPECT_EQ(listed, (*readme_.logcnt)(l, static_cast<Eigen::Index>(e)));
+    }
+  }
+  EXPECT_GT(doc["metrics"]["balancedness"].get<double>(), 0.5);
+}
+
+TEST_F(CliPlan, GlobalPolicyCanBeForced) {
+  const auto r =
+      run_eplb("plan --workload " + good_ + topo_ + " --strategy deepseek:policy=global");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("policy     global"), std::string::npos) << r.out;
+}
+
+TEST_F(CliPlan, MissingFile) {
+  expect_failure("--workload " + dir_ + "/nope.csv" + topo_, {dir_ + "/nope.csv"});
+}
+
+TEST_F(CliPlan, EmptyFile) {
+  expect_failure("--workload " + file("empty.csv", "") + topo_, {"empty.csv"});
+}
+
+TEST_F(CliPlan, RaggedRows) {
+  expect_failure("--workload " + file("ragged.csv", "layer,e0,e1,e2\n0,1,2,3\n1,4,5\n") + topo_,
+                 {"ragged.csv", "line 3"});
+}
+
+TEST_F(CliPlan, NonNumericCell) {
+  expect_failure("--workload " + file("text.csv", "layer,e0,e1\n0,1,abc\n") + topo_,
+                 {"text.csv", "line 2"});
+}
+
+TEST_F(CliPlan, NaNInfAndNegativeLoads) {
+  expect_failure("--workload " + file("nan.csv", "layer,e0,e1\n0,1,2\n1,nan,2\n") + topo_,
+                 {"nan.csv", "line 3"});
+  expect_failure("--workload " + file("inf.csv", "layer,e0,e1\n0,inf,2\n") + topo_,
+                 {"inf.csv", "line 2"});
+  expect_failure("--workload " + file("neg.csv", "layer,e0,e1\n0,1,-2\n") + topo_,
+                 {"neg.csv", "line 2"});
+}
+
+TEST_F(CliPlan, ZeroLayers) {
+  expect_failure("--workload " + file("header.csv", "layer,e0,e1\n") + topo_, {"header.csv"});
+}
+
+TEST_F(CliPlan, InvalidTopologyNamesTheRule) {
+  const std::string w = "--workload " + good_;
+  expect_failure(w + " --replicas 0 --groups 4 --nodes 2 --gpus 8", {"num_replicas must be > 0"});
+  expect_failure(w + " --replicas 16 --groups 0 --nodes 2 --gpus 8", {"num_groups must be > 0"});
+  expect_failure(w + " --replicas 16 --groups 4 --nodes 0 --gpus 8", {"num_nodes must be > 0"});
+  expect_failure(w + " --replicas 16 --groups 4 --nodes 2 --gpus 0", {"num_gpus must be > 0"});
+  expect_failure(w + " --replicas 8 --groups 4 --nodes 2 --gpus 8", {"replicas >= experts"});
+  expect_failure(w + " --replicas 18 --groups 4 --nodes 2 --gpus 4", {"replicas % gpus == 0"});
+  expect_failure(w + " --replicas 16 --groups 4 --nodes 3 --gpus 8", {"gpus % nodes == 0"});
+  expect_failure(w + " --replicas 16 --groups 5 --nodes 1 --gpus 8", {"experts % groups == 0"});
+}
+
+TEST_F(CliPlan, BadOptionsNameTheOption) {
+  expect_failure("--workload " + good_ + " --replicas 16 --groups 4 --nodes 2",
+                 {"missing required option --gpus"});
+  expect_failure("--workload " + good_ + topo_ + " --replicas x", {"replicas"});
+  expect_failure("--workload " + good_ + topo_ + " --strategy nosuch",
+                 {"unknown strategy 'nosuch'", "deepseek"});
+  expect_failure("--workload " + good_ + topo_ + " --strategy deepseek:tail=0.5", {"tail"});
+  expect_failure("--workload " + good_ + topo_ + " --bogus 1", {"bogus"});
+  const auto help = run_eplb("plan --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--strategy"), std::string::npos);
+}
+
+TEST_F(CliPlan, FailureLeavesAnExistingOutputIntact) {
+  const std::string out = file("keep.json", "{\"previous\": true}\n");
+  expect_failure("--workload " + good_ + " --replicas 8 --groups 4 --nodes 2 --gpus 8 --out " + out,
+                 {"replicas >= experts"});
+  EXPECT_EQ(test::read_text(out), "{\"previous\": true}\n");
+  expect_failure("--workload " + good_ + topo_ + " --out " + dir_ + "/no/such/dir/plan.json",
+                 {"no/such/dir"});
+}
+
+}  // namespace
+}  // namespace eplb
