@@ -6,25 +6,36 @@
 
 namespace eplb {
 
-void sort_desc(std::span<const double> v, std::vector<int>& order) {
+namespace {
+
+// Sorting contiguous (value, index) pairs avoids an indirect load per comparison; the index
+// tie-break makes std::sort produce exactly the stable order, without stable_sort's buffer.
+struct Keyed {
+  double value;
+  int index;
+};
+
+template <class Before>
+void sort_indices(std::span<const double> v, std::vector<int>& order, Before before) {
+  thread_local std::vector<Keyed> keyed;
+  keyed.resize(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) keyed[i] = {v[i], static_cast<int>(i)};
+  std::sort(keyed.begin(), keyed.end(), before);
   order.resize(v.size());
-  std::iota(order.begin(), order.end(), 0);
-  // Index tie-break makes std::sort produce exactly the stable order, without stable_sort's
-  // temporary buffer allocation.
-  std::sort(order.begin(), order.end(), [&](int a, int b) {
-    const double x = v[static_cast<std::size_t>(a)];
-    const double y = v[static_cast<std::size_t>(b)];
-    return x > y || (x == y && a < b);
+  for (std::size_t i = 0; i < v.size(); ++i) order[i] = keyed[i].index;
+}
+
+}  // namespace
+
+void sort_desc(std::span<const double> v, std::vector<int>& order) {
+  sort_indices(v, order, [](const Keyed& a, const Keyed& b) {
+    return a.value > b.value || (a.value == b.value && a.index < b.index);
   });
 }
 
 void sort_asc(std::span<const double> v, std::vector<int>& order) {
-  order.resize(v.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](int a, int b) {
-    const double x = v[static_cast<std::size_t>(a)];
-    const double y = v[static_cast<std::size_t>(b)];
-    return x < y || (x == y && a < b);
+  sort_indices(v, order, [](const Keyed& a, const Keyed& b) {
+    return a.value < b.value || (a.value == b.value && a.index < b.index);
   });
 }
 
@@ -88,25 +99,40 @@ void bottom_k(std::span<const double> w, std::span<const int> items, int k, std:
 void greedy_pack(std::span<const double> w, int m, Packing& out, std::vector<double>* loads_out) {
   const int n = static_cast<int>(w.size());
   const int cap = n / m;
+  // The non-full packs sit in a min-heap keyed by (load, pack index): its top is exactly the pack
+  // eplb.py's linear scan picks (smallest load, lowest index on ties), in O(log m) instead of O(m).
+  struct PackKey {
+    double load;
+    int pack;
+  };
+  const auto lower_priority = [](const PackKey& a, const PackKey& b) {
+    return a.load > b.load || (a.load == b.load && a.pack > b.pack);
+  };
   thread_local std::vector<int> order;
   thread_local std::vector<double> load;
   thread_local std::vector<int> used;
+  thread_local std::vector<PackKey> heap;
   sort_desc(w, order);
   load.assign(static_cast<std::size_t>(m), 0.0);
   used.assign(static_cast<std::size_t>(m), 0);
+  heap.clear();
+  for (int p = 0; p < m; ++p) heap.push_back({0.0, p});
+  std::make_heap(heap.begin(), heap.end(), lower_priority);
   out.pack.resize(static_cast<std::size_t>(n));
   out.rank.resize(static_cast<std::size_t>(n));
   for (const int i : order) {
-    int best = -1;
-    for (int p = 0; p < m; ++p) {
-      if (used[static_cast<std::size_t>(p)] >= cap) continue;
-      if (best < 0 || load[static_cast<std::size_t>(p)] < load[static_cast<std::size_t>(best)])
-        best = p;
-    }
+    std::pop_heap(heap.begin(), heap.end(), lower_priority);
+    const int best = heap.back().pack;
+    const auto b = static_cast<std::size_t>(best);
     out.pack[static_cast<std::size_t>(i)] = best;
-    out.rank[static_cast<std::size_t>(i)] = used[static_cast<std::size_t>(best)];
-    load[static_cast<std::size_t>(best)] += w[static_cast<std::size_t>(i)];
-    ++used[static_cast<std::size_t>(best)];
+    out.rank[static_cast<std::size_t>(i)] = used[b];
+    load[b] += w[static_cast<std::size_t>(i)];
+    if (++used[b] < cap) {
+      heap.back().load = load[b];
+      std::push_heap(heap.begin(), heap.end(), lower_priority);
+    } else {
+      heap.pop_back();
+    }
   }
   if (loads_out != nullptr) *loads_out = load;
 }
