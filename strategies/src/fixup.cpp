@@ -19,11 +19,15 @@
 //   pass runs on the new counts (if fixup_second_move).
 //
 // Known weaknesses (COMPOSITION.md section 5.3):
-// * kSimple, kMasked and kTop2Corrected (both moves) can never fire for w >= 0: the donor of a
-//   move that could lower the peak is the peak expert, whose own average w/(c-1) then exceeds the
-//   peak. They are implemented for parity and cost one O(n) pass.
-// * kTop2 does fire, but only with donor T[1]: its prediction ignores T[0], whose average stays
-//   the peak, so the move never lowers the true peak (it only reshuffles load below it).
+// * kSimple, kMasked and kTop2Corrected (both moves) can never fire for w >= 0 (proofs in
+//   section 5.3; e.g. kSimple's donor is the peak expert, whose new average w/(c-1) exceeds the
+//   peak). They are implemented for parity and cost one O(n) pass.
+// * kSimple and kMasked are count rules in their seeds; on a column layout they act through MOVE
+//   like the others (a choice of this port; it cannot matter while they never fire).
+// * kTop2 does fire, but only with donor T[1] (donor T[0]'s own new average exceeds the peak).
+//   Its prediction ignores T[0], whose average stays the peak, so with n >= 3 the move never
+//   lowers the true peak; it only reshuffles load below it. With n == 2 the receiver can be T[0]
+//   itself, and then the move does lower the peak (COMPOSITION.md 5.3 overlooks this case).
 // * All epsilons are absolute (1e-12), so the tests are scale dependent.
 #include <fmt/core.h>
 

@@ -18,11 +18,15 @@
 // a long tail costs O(log n) per step.
 //
 // Known weaknesses:
-// * The predicted peak ignores the candidate's own current average: iD's is the current maximum,
-//   so giving the slot to iS or iH leaves that maximum in place while the prediction says
-//   max(second, new). The chooser can therefore prefer a candidate that does not lower the peak.
-// * When iD == iS (== iH) the step is plain D'Hondt; the tail only differs where the priorities
-//   disagree, which on V3-like rows (8 redundant slots per node, tail 1) is rare.
+// * For w >= 0 both choosers pick the Sainte-Lague (2c-1) candidate whenever the candidates
+//   differ, so peak_tail gives exactly hybrid_tail's 2c-1 layout on the same tail. iD holds the
+//   maximum average, so every other candidate's predicted peak is `second` while iD's is at
+//   least that; S's count is at most D's and H's, which makes its predicted new average the
+//   smallest (exact in real arithmetic; tested bit for bit on random rows and on every golden
+//   instance). This is why seed000 and seed004 give the same counts (COMPOSITION.md 5.3).
+// * The prediction ignores iD's own average: giving the slot to iS or iH leaves the current
+//   maximum in place while the prediction says max(second, new), so the chooser can pick a
+//   candidate that does not lower the peak where D'Hondt would have.
 // * The 1e-12 bands of the D/S chooser are absolute, so they are meaningless for loads far above
 //   or below 1.
 #include "apportion.hpp"
