@@ -1,4 +1,4 @@
-// Building blocks of the sequential apportionment replicators (hybrid_tail, peak_tail): the
+// Building blocks of the sequential apportionment replicators (dhondt, hybrid_tail, peak_tail): the
 // column layout (COMPOSITION.md section 3.4), the apportionment priorities of section 3.5, and an
 // indexed max-heap that returns exactly what a left-to-right ARGMAX scan would.
 //
@@ -168,20 +168,28 @@ class StepArgmax {
 // red - tail D'Hondt steps (red = slots - n, tail = tail_size(options, red)). Returns `tail`, the
 // number of slots still to fill, which are the last `tail` slots. Leaves `heap` keyed by w/c (the
 // current averages), which the peak-aware tail reads.
-inline int dhondt_bulk(std::span<const double> w, int slots, const ReplicateOptions& options,
-                       PriorityHeap& heap, ReplicaLayout& out) {
+// COLUMN layout, then D'Hondt steps for the slots n .. end-1. The heap is built whenever there
+// are redundant slots (even if end == n), since tail choosers read it afterwards.
+inline void dhondt_fill(std::span<const double> w, int slots, int end, PriorityHeap& heap,
+                        ReplicaLayout& out) {
   const int n = static_cast<int>(w.size());
   init_column_layout(n, slots, out);
-  const int red = slots - n;
-  if (red == 0) return 0;
-  const int tail = tail_size(options, red);
+  if (slots == n) return;
   heap.build(n, [&](int j) { return dhondt_priority(w[static_cast<std::size_t>(j)], 1); });
-  for (int s = n; s < slots - tail; ++s) {
+  for (int s = n; s < end; ++s) {
     const int e = heap.top();
     append_replica(s, e, out);
     heap.update(
         e, dhondt_priority(w[static_cast<std::size_t>(e)], out.cnt[static_cast<std::size_t>(e)]));
   }
+}
+
+// D'Hondt for the bulk of the redundant slots; returns the tail size left for the caller.
+inline int dhondt_bulk(std::span<const double> w, int slots, const ReplicateOptions& options,
+                       PriorityHeap& heap, ReplicaLayout& out) {
+  const int red = slots - static_cast<int>(w.size());
+  const int tail = red == 0 ? 0 : tail_size(options, red);
+  dhondt_fill(w, slots, slots - tail, heap, out);
   return tail;
 }
 
