@@ -3,6 +3,9 @@
 // COMPOSITION.md sections 4.5 and 4.6; the comments give the trace.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "eplb/error.hpp"
@@ -74,6 +77,71 @@ TEST(Waterfill, SmallWeightsStillReachTheLevel) {
   // hi starts at max(maxw, 1) = 1; the dyadic levels 0.5 and 0.25 both fit (2 and 3 slots), so
   // the bisection ends at 0.25 with {ceil(2), ceil(1)} = {2, 1}.
   EXPECT_EQ(waterfill({0.5, 0.25}, 3).cnt, (Ints{2, 1}));
+}
+
+TEST(Waterfill, TinyLoadsNeverReachTheLevel) {
+  // Level 1 is feasible for {4,1,1} on 5 slots ({3,1,1}, no top-up). Scaled by 1e-13 the peak is
+  // below hi's floor 2^-40 after 40 halvings from 1.0, so every count stays 1 and one top-up round
+  // gives +1 to the top 2 scores: {2,2,1}. D'Hondt would give {3,1,1} at both scales.
+  EXPECT_EQ(waterfill({4, 1, 1}, 5).cnt, (Ints{3, 1, 1}));
+  EXPECT_EQ(waterfill({4e-13, 1e-13, 1e-13}, 5).cnt, (Ints{2, 2, 1}));
+}
+
+// WATERFILL written out literally from COMPOSITION.md 4.6 (full sum every bisection step), to
+// check that the replicator's incremental evaluation takes the same decisions.
+Ints literal_waterfill(const std::vector<double>& w, int slots) {
+  const int n = static_cast<int>(w.size());
+  Ints cnt(w.size(), 1);
+  if (slots == n) return cnt;
+  const double maxw = *std::max_element(w.begin(), w.end());
+  if (maxw == 0.0) {
+    for (int j = 0; j < n; ++j) cnt[static_cast<std::size_t>(j)] = slots / n + (j < slots % n);
+    return cnt;
+  }
+  double lo = 0.0, hi = std::max(maxw, 1.0);
+  for (int it = 0; it < 40; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    double s = 0;
+    for (const double x : w) s += std::max(std::ceil(x / mid), 1.0);
+    (s <= slots ? hi : lo) = mid;
+  }
+  int extras = slots;
+  for (int j = 0; j < n; ++j) {
+    cnt[static_cast<std::size_t>(j)] =
+        static_cast<int>(std::max(std::ceil(w[static_cast<std::size_t>(j)] / hi), 1.0));
+    extras -= cnt[static_cast<std::size_t>(j)];
+  }
+  while (extras > 0) {
+    const int k = std::min(extras, n);
+    std::vector<double> score(w.size());
+    for (std::size_t j = 0; j < w.size(); ++j) score[j] = w[j] / cnt[j];
+    Ints order;
+    sort_desc(score, order);
+    for (int t = 0; t < k; ++t) ++cnt[static_cast<std::size_t>(order[static_cast<std::size_t>(t)])];
+    extras -= k;
+  }
+  return cnt;
+}
+
+TEST(Waterfill, MatchesTheLiteralAlgorithmOnRandomRows) {
+  std::uint64_t state = 42;
+  auto next = [&state] {  // LCG; any fixed stream will do
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return state >> 33;
+  };
+  for (int t = 0; t < 3000; ++t) {
+    const int n = 1 + static_cast<int>(next() % 40);
+    const int slots = n + static_cast<int>(next() % static_cast<std::uint64_t>(2 * n + 1));
+    const double scale = std::pow(10.0, static_cast<double>(next() % 31) - 15.0);
+    std::vector<double> w(static_cast<std::size_t>(n));
+    for (double& x : w) {
+      const auto r = next() % 100;
+      x = r < 10   ? 0.0
+          : r < 40 ? static_cast<double>(r % 5) * scale
+                   : static_cast<double>(next() % 1000000) * 1e-3 * scale;
+    }
+    ASSERT_EQ(waterfill(w, slots).cnt, literal_waterfill(w, slots)) << "row " << t;
+  }
 }
 
 TEST(Waterfill, RejectsZeroIterations) {

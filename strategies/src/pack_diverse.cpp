@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "components.hpp"
 
@@ -36,6 +37,7 @@ struct Scratch {
   std::vector<int> order;
   std::vector<double> load;
   std::vector<int> used;
+  std::vector<int> open;  // packs with room, ascending
   std::vector<int> hist;  // [pack * num_labels + label], label counts per pack
   std::vector<int> heavy;
   std::vector<int> light;
@@ -81,6 +83,8 @@ class DiversePacker final : public Packer {
     sort_desc(w, s.order);
     s.load.assign(at(m), 0.0);
     s.used.assign(at(m), 0);
+    s.open.resize(at(m));
+    std::iota(s.open.begin(), s.open.end(), 0);
     out.pack.resize(at(n));
     out.rank.resize(at(n));
     double eps = 0.0;
@@ -93,8 +97,7 @@ class DiversePacker final : public Packer {
       const double x = w[at(i)];
       int best = -1;
       if (!has_dup) {
-        for (int p = 0; p < m; ++p) {
-          if (s.used[at(p)] >= cap) continue;
+        for (const int p : s.open) {
           if (best < 0 || s.load[at(p)] < s.load[at(best)] ||
               (std::abs(s.load[at(p)] - s.load[at(best)]) <= kTie &&
                s.used[at(p)] < s.used[at(best)]))
@@ -104,24 +107,26 @@ class DiversePacker final : public Packer {
         const int label = labels[at(i)];
         double best_base = 0.0;
         int best_rep = 0;
-        for (int p = 0; p < m; ++p) {
-          if (s.used[at(p)] >= cap) continue;
+        for (const int p : s.open) {
           const double base = s.load[at(p)] + x;
-          const int rep = s.hist[at(p * num_labels + label)];
-          const bool better =
-              best < 0 || base + eps < best_base ||
-              (std::abs(base - best_base) <= eps &&
-               (rep < best_rep || (rep == best_rep && s.used[at(p)] < s.used[at(best)])));
-          if (better) {
+          // The label count is only read when it can decide (first pack, clear win, or tie).
+          if (best < 0 || base + eps < best_base) {
             best = p;
             best_base = base;
-            best_rep = rep;
+            best_rep = s.hist[at(p * num_labels + label)];
+          } else if (std::abs(base - best_base) <= eps) {
+            const int rep = s.hist[at(p * num_labels + label)];
+            if (rep < best_rep || (rep == best_rep && s.used[at(p)] < s.used[at(best)])) {
+              best = p;
+              best_base = base;
+              best_rep = rep;
+            }
           }
         }
       }
       out.pack[at(i)] = best;
       out.rank[at(i)] = s.used[at(best)];
-      ++s.used[at(best)];
+      if (++s.used[at(best)] == cap) s.open.erase(std::find(s.open.begin(), s.open.end(), best));
       s.load[at(best)] += x;
       if (!labels.empty()) ++s.hist[at(best * num_labels + labels[at(i)])];
     }

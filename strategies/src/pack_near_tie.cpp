@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "components.hpp"
 
@@ -41,10 +42,13 @@ class NearTiePacker final : public Packer {
     thread_local std::vector<double> load;
     thread_local std::vector<int> used;
     thread_local std::vector<int> same;  // [pack * num_labels + label]
+    thread_local std::vector<int> open;  // packs with room, ascending
     const int num_labels = labelled ? *std::max_element(labels.begin(), labels.end()) + 1 : 0;
     sort_desc(w, order);
     load.assign(at(m), 0.0);
     used.assign(at(m), 0);
+    open.resize(at(m));
+    std::iota(open.begin(), open.end(), 0);
     same.assign(at(m) * at(num_labels), 0);
     out.pack.resize(at(n));
     out.rank.resize(at(n));
@@ -55,8 +59,7 @@ class NearTiePacker final : public Packer {
       int best = -1;
       double best_load = std::numeric_limits<double>::infinity();
       int best_same = kNone;
-      for (int p = 0; p < m; ++p) {
-        if (used[at(p)] >= cap) continue;
+      for (const int p : open) {
         const double lp = load[at(p)];
         if (lp + eps < best_load) {
           best = p;
@@ -74,7 +77,7 @@ class NearTiePacker final : public Packer {
       out.pack[at(i)] = best;
       out.rank[at(i)] = used[at(best)];
       load[at(best)] += w[at(i)];
-      ++used[at(best)];
+      if (++used[at(best)] == cap) open.erase(std::find(open.begin(), open.end(), best));
       if (labelled) ++same[at(best * num_labels + label)];
     }
   }

@@ -51,7 +51,7 @@ class AdaptiveSwapRefiner final : public Refiner {
     thread_local std::vector<int> order;
     thread_local std::vector<int> lights;
     thread_local std::vector<int> heavy;
-    thread_local std::vector<int> light;
+    thread_local std::vector<std::vector<int>> light;  // items of each light candidate
     thread_local std::vector<int> top;
     thread_local std::vector<int> bottom;
     thread_local std::vector<int> top2;
@@ -75,7 +75,7 @@ class AdaptiveSwapRefiner final : public Refiner {
       }
       if (l0 == h && lights.size() == 1) return;
 
-      pack_members(h, p, heavy);
+      gather(p, h, lights, heavy, light);
       top_k(w, heavy, k_, top);
 
       // Best 1x1 swap over the light candidates; the first minimum wins.
@@ -84,10 +84,10 @@ class AdaptiveSwapRefiner final : public Refiner {
       int best_a = -1;
       int best_b = -1;
       int best_l = -1;
-      for (const int l : lights) {
+      for (std::size_t c = 0; c < lights.size(); ++c) {
+        const int l = lights[c];
         if (l == h) continue;
-        pack_members(l, p, light);
-        bottom_k(w, light, k_, bottom);
+        bottom_k(w, light[c], k_, bottom);
         const double delta = load[at(h)] - load[at(l)];
         if (delta <= kTie) continue;
         for (const int a : top) {
@@ -107,10 +107,9 @@ class AdaptiveSwapRefiner final : public Refiner {
       const double delta = load[at(h)] - load[at(best_l)];
 
       if (exchange_ && l0 != h) {
-        pack_members(l0, p, light);
-        if (heavy.size() >= 2 && light.size() >= 2) {
+        if (heavy.size() >= 2 && light[0].size() >= 2) {
           top_k(w, heavy, 2, top2);
-          bottom_k(w, light, 2, bottom2);
+          bottom_k(w, light[0], 2, bottom2);
           const int a1 = top2[0], a2 = top2[1], b1 = bottom2[0], b2 = bottom2[1];
           const double nd22 = std::abs((load[at(h)] - load[at(l0)]) -
                                        2.0 * ((w[at(a1)] + w[at(a2)]) - (w[at(b1)] + w[at(b2)])));
@@ -131,6 +130,25 @@ class AdaptiveSwapRefiner final : public Refiner {
   }
 
  private:
+  // One pass over the items: those of h, and those of each light candidate other than h, each in
+  // ascending item index.
+  static void gather(const Packing& p, int h, const std::vector<int>& lights,
+                     std::vector<int>& heavy, std::vector<std::vector<int>>& light) {
+    heavy.clear();
+    if (light.size() < lights.size()) light.resize(lights.size());
+    for (std::size_t c = 0; c < lights.size(); ++c) light[c].clear();
+    for (std::size_t i = 0; i < p.pack.size(); ++i) {
+      const int q = p.pack[i];
+      if (q == h) {
+        heavy.push_back(static_cast<int>(i));
+        continue;
+      }
+      for (std::size_t c = 0; c < lights.size(); ++c) {
+        if (lights[c] == q) light[c].push_back(static_cast<int>(i));
+      }
+    }
+  }
+
   // Swaps item a (in pack h) with item b (in pack l) and updates both loads in the seed's order.
   static void move(std::span<const double> w, int a, int b, int h, int l, Packing& p,
                    std::vector<double>& load) {

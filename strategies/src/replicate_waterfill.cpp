@@ -13,19 +13,24 @@
 // so `column_layout()` is false and the pipeline's fix-up (seed 002: FIXUP_MASKED) and final
 // LOGICAL layout apply to it as to any count-only method.
 //
+// Speed: each bisection step re-divides only the experts whose term can still change between lo
+// and hi (see Bisection), which gives the same decisions as the full sum at a fraction of the cost.
+//
 // Known weaknesses:
-//  * On the seed's workloads the counts equal D'Hondt's (COMPOSITION.md 5.3), so all the extra
-//    work buys nothing there; the test FindingSeed002WaterfillEqualsDhondt measures how often.
+//  * The counts equal D'Hondt's on every layer we measured except all-zero node rows (which it
+//    spreads evenly, where D'Hondt piles them on the first expert), so the extra work buys
+//    nothing there (COMPOSITION.md 5.3; tests Finding.Seed002*).
 //  * A top-up round increments by the pre-round scores, so an expert that D'Hondt would serve
 //    twice in a row gets at most one replica per round.
-//  * With a fixed iteration count, rows whose weights span more than ~2^40 (or whose peak is far
-//    below 1.0, since hi starts at max(maxw, 1)) leave the bisection far from the level, and the
-//    top-up rounds then do most of the work.
+//  * Not scale-invariant: hi starts at max(maxw, 1) and halves at most `waterfill_iters` times,
+//    so on a row whose peak is below ~2^-40 the level is never reached, every count stays 1 and
+//    the top-up rounds do all the work ({4,1,1}e-13 on 5 slots gives {2,2,1}; {4,1,1} gives
+//    {3,1,1}).
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
+#include <limits>
 
 #include "components.hpp"
 #include "eplb/error.hpp"
@@ -35,19 +40,67 @@ namespace {
 
 std::size_t at(int i) { return static_cast<std::size_t>(i); }
 
-// True iff sum_j max(ceil(w[j]/level), 1) <= slots. Stops early once the sum exceeds `slots`,
-// which also keeps huge ceil values (tiny levels) from overflowing the integer sum.
-bool fits(std::span<const double> w, double level, int slots) {
-  const double cap = static_cast<double>(slots);
-  std::int64_t s = 0;
-  for (const double x : w) {
-    const double c = std::max(std::ceil(x / level), 1.0);
-    if (c > cap) return false;
-    s += static_cast<std::int64_t>(c);
-    if (s > slots) return false;
+// The bisection's feasibility test s(mid) = sum_j max(ceil(w[j]/mid), 1) <= slots, evaluated
+// exactly but only where it can still change. Each term is non-increasing in mid (division and
+// ceil are monotone), so an expert whose term is equal at lo and at hi has that term at every mid
+// in between: it is "settled" and joins a fixed partial sum. Only the unsettled experts are
+// divided again; after the first few halvings that is a handful per row instead of all of them.
+class Bisection {
+ public:
+  // Prepares the state for lo = 0 and hi = max(maxw, 1): every term at hi is 1; at lo = 0 the
+  // term of a positive weight is unbounded, and a zero weight is settled at 1.
+  void reset(std::span<const double> w) {
+    const std::size_t n = w.size();
+    at_lo_.assign(n, std::numeric_limits<double>::infinity());
+    at_hi_.assign(n, 1.0);
+    at_mid_.resize(n);
+    open_.clear();
+    settled_sum_ = 0.0;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (w[j] > 0.0) {
+        open_.push_back(static_cast<int>(j));
+      } else {
+        settled_sum_ += 1.0;
+      }
+    }
   }
-  return true;
-}
+
+  // s(mid) <= slots. The sums are of small integers (every term is at most about 2 * slots + 1,
+  // since mid >= hi / 2 and hi stays feasible), so the double sums are exact.
+  bool fits(std::span<const double> w, double mid, int slots) {
+    double s = settled_sum_;
+    for (const int j : open_) {
+      const double c = std::max(std::ceil(w[at(j)] / mid), 1.0);
+      at_mid_[at(j)] = c;
+      s += c;
+    }
+    return s <= slots;
+  }
+
+  // Records the outcome of the last fits(): mid became hi (fitted) or lo, then settles.
+  void narrow(bool fitted) {
+    std::vector<double>& side = fitted ? at_hi_ : at_lo_;
+    std::size_t kept = 0;
+    for (const int j : open_) {
+      side[at(j)] = at_mid_[at(j)];
+      if (at_lo_[at(j)] == at_hi_[at(j)]) {
+        settled_sum_ += at_hi_[at(j)];
+      } else {
+        open_[kept++] = j;
+      }
+    }
+    open_.resize(kept);
+  }
+
+ private:
+  static std::size_t at(int i) { return static_cast<std::size_t>(i); }
+
+  std::vector<double> at_lo_;
+  std::vector<double> at_hi_;
+  std::vector<double> at_mid_;
+  std::vector<int> open_;
+  double settled_sum_ = 0.0;
+};
 
 class WaterfillReplicator final : public Replicator {
  public:
@@ -71,15 +124,19 @@ class WaterfillReplicator final : public Replicator {
       for (int j = 0; j < n; ++j) cnt[at(j)] = slots / n + (j < slots % n ? 1 : 0);
       return;
     }
+    thread_local Bisection bisection;
+    bisection.reset(w);
     double lo = 0.0;
     double hi = std::max(maxw, 1.0);
     for (int it = 0; it < iters_; ++it) {
       const double mid = 0.5 * (lo + hi);
-      if (fits(w, mid, slots)) {
+      const bool fitted = bisection.fits(w, mid, slots);
+      if (fitted) {
         hi = mid;
       } else {
         lo = mid;
       }
+      bisection.narrow(fitted);
     }
     // hi starts feasible (every ceil is <= 1) and only moves to feasible levels, so the sum below
     // is <= slots and fits in int.
