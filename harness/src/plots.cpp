@@ -60,7 +60,8 @@ struct Plot {
   int height = 750;
 };
 
-void pareto_plots(const ResultView& view, std::vector<Plot>& plots) {
+void pareto_plots(const ResultView& view, std::vector<Plot>& plots,
+                  std::vector<std::string>& notes) {
   const std::size_t bal = view.metric_index("balancedness");
   const auto& rows = view.rows();
   // (topology, protocol) -> strategy -> rows, in first-appearance order
@@ -99,7 +100,13 @@ void pareto_plots(const ResultView& view, std::vector<Plot>& plots) {
       const Point p{strategy, median_of(t), stats_of(b).mean};
       if (!std::isnan(p.time) && p.time > 0.0 && !std::isnan(p.bal)) points.push_back(p);
     }
-    if (points.empty()) continue;  // no timing (repeats = 0) or only errors
+    if (points.empty()) {
+      notes.push_back(
+          fmt::format("no Pareto plot for {}: no plan times (timing.repeats = 0) or "
+                      "only error rows",
+                      key));
+      continue;
+    }
     ++k;
     Plot plot;
     plot.name = fmt::format("pareto-{}", k);
@@ -222,7 +229,8 @@ void ablation_plots(const ResultView& view, std::vector<Plot>& plots) {
   }
 }
 
-void heatmap_plots(const CsvTable& layers, std::vector<Plot>& plots, std::string_view where) {
+void heatmap_plots(const CsvTable& layers, std::vector<Plot>& plots, std::string_view where,
+                   std::vector<std::string>& notes) {
   if (layers.header.empty() || layers.rows.empty()) return;
   auto col = [&](const char* name) { return static_cast<std::size_t>(layers.column(name, where)); };
   const std::size_t strategy = col("strategy"), group = col("workload_group"), r = col("replicas"),
@@ -252,6 +260,12 @@ void heatmap_plots(const CsvTable& layers, std::vector<Plot>& plots, std::string
     t.cells[{row[strategy], l}].push_back(std::strtod(row[bal].c_str(), nullptr));
   }
   const std::size_t limit = 16;
+  if (tables.size() > limit) {
+    notes.push_back(
+        fmt::format("drew the per-layer heatmaps of the first {} of {} tables; "
+                    "layers.csv holds them all",
+                    limit, tables.size()));
+  }
   for (std::size_t k = 0; k < std::min(limit, tables.size()); ++k) {
     const Table& t = tables[k];
     Plot plot;
@@ -323,12 +337,12 @@ PlotResult write_plots(const CsvTable& results, const CsvTable& layers, const fs
                        const PlotOptions& options) {
   const ResultView view(results, options.source);
   std::vector<Plot> plots;
-  pareto_plots(view, plots);
+  PlotResult out;
+  pareto_plots(view, plots, out.warnings);
   ablation_plots(view, plots);
-  heatmap_plots(layers, plots, "layers.csv");
+  heatmap_plots(layers, plots, "layers.csv", out.warnings);
   winrate_plot(view, plots);
 
-  PlotResult out;
   const fs::path dir = fs::absolute(plots_dir);
   make_directories(dir);
   remove_temp_files(dir);
