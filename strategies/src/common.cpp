@@ -96,18 +96,41 @@ void bottom_k(std::span<const double> w, std::span<const int> items, int k, std:
   });
 }
 
+namespace {
+
+// A pack in greedy_pack's min-heap, ordered by (load, pack index).
+struct PackKey {
+  double load;
+  int pack;
+};
+
+bool before(const PackKey& a, const PackKey& b) {
+  return a.load < b.load || (a.load == b.load && a.pack < b.pack);
+}
+
+// Puts `key` at the root of heap[0..n) and sifts it down: one pass of about log2(n) levels,
+// half the comparisons of pop_heap followed by push_heap.
+void replace_top(std::vector<PackKey>& heap, PackKey key) {
+  const std::size_t n = heap.size();
+  std::size_t i = 0;
+  while (true) {
+    std::size_t c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && before(heap[c + 1], heap[c])) ++c;
+    if (!before(heap[c], key)) break;
+    heap[i] = heap[c];
+    i = c;
+  }
+  heap[i] = key;
+}
+
+}  // namespace
+
 void greedy_pack(std::span<const double> w, int m, Packing& out, std::vector<double>* loads_out) {
   const int n = static_cast<int>(w.size());
   const int cap = n / m;
-  // The non-full packs sit in a min-heap keyed by (load, pack index): its top is exactly the pack
+  // The non-full packs sit in a min-heap keyed by (load, pack index): its root is exactly the pack
   // eplb.py's linear scan picks (smallest load, lowest index on ties), in O(log m) instead of O(m).
-  struct PackKey {
-    double load;
-    int pack;
-  };
-  const auto lower_priority = [](const PackKey& a, const PackKey& b) {
-    return a.load > b.load || (a.load == b.load && a.pack > b.pack);
-  };
   thread_local std::vector<int> order;
   thread_local std::vector<double> load;
   thread_local std::vector<int> used;
@@ -116,22 +139,21 @@ void greedy_pack(std::span<const double> w, int m, Packing& out, std::vector<dou
   load.assign(static_cast<std::size_t>(m), 0.0);
   used.assign(static_cast<std::size_t>(m), 0);
   heap.clear();
-  for (int p = 0; p < m; ++p) heap.push_back({0.0, p});
-  std::make_heap(heap.begin(), heap.end(), lower_priority);
+  for (int p = 0; p < m; ++p) heap.push_back({0.0, p});  // sorted, hence already a heap
   out.pack.resize(static_cast<std::size_t>(n));
   out.rank.resize(static_cast<std::size_t>(n));
   for (const int i : order) {
-    std::pop_heap(heap.begin(), heap.end(), lower_priority);
-    const int best = heap.back().pack;
+    const int best = heap.front().pack;
     const auto b = static_cast<std::size_t>(best);
     out.pack[static_cast<std::size_t>(i)] = best;
     out.rank[static_cast<std::size_t>(i)] = used[b];
     load[b] += w[static_cast<std::size_t>(i)];
     if (++used[b] < cap) {
-      heap.back().load = load[b];
-      std::push_heap(heap.begin(), heap.end(), lower_priority);
+      replace_top(heap, {load[b], best});
     } else {
+      const PackKey last = heap.back();
       heap.pop_back();
+      if (!heap.empty()) replace_top(heap, last);
     }
   }
   if (loads_out != nullptr) *loads_out = load;
