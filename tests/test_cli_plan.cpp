@@ -156,5 +156,33 @@ TEST_F(CliPlan, FailureLeavesAnExistingOutputIntact) {
                  {"no/such/dir"});
 }
 
+// Issue acceptance: `eplb plan --workload` takes every recorded format, by path or by spec.
+TEST(CliPlanFormats, AcceptsEveryRecordedFormat) {
+  const std::string data = std::string(EPLB_TEST_DATA) + "/workloads/";
+  struct Case {
+    std::string workload;
+    std::string topology;
+    std::string expect;  // appears in stdout
+  };
+  const Case cases[] = {
+      {data + "wide.csv", "--replicas 4 --groups 1 --nodes 1 --gpus 2", "2 layers x 4 experts"},
+      {data + "wide_steps.csv --step 2", "--replicas 3 --groups 1 --nodes 1 --gpus 3",
+       "step 2 of 3"},
+      {data + "sglang.json", "--replicas 6 --groups 3 --nodes 1 --gpus 2", "dropped 1"},
+      {data + "vllm.json", "--replicas 4 --groups 2 --nodes 2 --gpus 2", "sum of all 5 steps"},
+      {"file:path=" + data + "harmoeny.csv,dataset=beta",
+       "--replicas 3 --groups 1 --nodes 1 --gpus 1", "dataset=beta"},
+      {"recorded:name=v3_decode_in1000out1000", "--replicas 288 --groups 8 --nodes 4 --gpus 32",
+       "58 layers x 256 experts"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.workload);
+    const auto r = test::run_eplb("plan --workload " + c.workload + " " + c.topology);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("balancedness"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(c.expect), std::string::npos) << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace eplb
