@@ -23,28 +23,26 @@ void expect_error(Fn fn, const std::string& needle) {
   }
 }
 
-IndexMatrix rows(std::initializer_list<std::initializer_list<int>> values) {
-  IndexMatrix m(static_cast<Eigen::Index>(values.size()),
-                static_cast<Eigen::Index>(values.begin()->size()));
+// A matrix from nested braces, row by row.
+template <class Matrix>
+Matrix matrix(std::initializer_list<std::initializer_list<typename Matrix::Scalar>> values) {
+  Matrix m(static_cast<Eigen::Index>(values.size()),
+           static_cast<Eigen::Index>(values.begin()->size()));
   Eigen::Index r = 0;
   for (const auto& row : values) {
     Eigen::Index c = 0;
-    for (int v : row) m(r, c++) = v;
+    for (const auto v : row) m(r, c++) = v;
     ++r;
   }
   return m;
 }
 
+IndexMatrix rows(std::initializer_list<std::initializer_list<int>> values) {
+  return matrix<IndexMatrix>(values);
+}
+
 LoadMatrix loads(std::initializer_list<std::initializer_list<double>> values) {
-  LoadMatrix m(static_cast<Eigen::Index>(values.size()),
-               static_cast<Eigen::Index>(values.begin()->size()));
-  Eigen::Index r = 0;
-  for (const auto& row : values) {
-    Eigen::Index c = 0;
-    for (double v : row) m(r, c++) = v;
-    ++r;
-  }
-  return m;
+  return matrix<LoadMatrix>(values);
 }
 
 // ---- Topology -----------------------------------------------------------------------------------
