@@ -3,7 +3,7 @@
 //
 // Contract checked: the loader either returns a recording that satisfies every documented
 // invariant, or throws InputError. Any other exception, a crash, a sanitizer report, a hang or a
-// blow-up of memory is a finding (and becomes a test in tests/test_workloads_loaders.cpp).
+// blow-up of memory is a finding (and becomes a test in tests/workloads/test_workloads_loaders.cpp).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

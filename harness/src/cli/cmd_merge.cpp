@@ -1,7 +1,7 @@
 // `eplb merge --out DIR SHARD_DIR...`: join the shard directories of one sweep.
 #include "cli_common.hpp"
 #include "eplb/error.hpp"
-#include "eplb/experiment.hpp"
+#include "eplb/running/experiment.hpp"
 
 namespace eplb::cli {
 

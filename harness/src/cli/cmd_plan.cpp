@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
-#include "eplb/atomic_file.hpp"
+#include "eplb/storage/atomic_file.hpp"
 #include "eplb/error.hpp"
 #include "eplb/metrics.hpp"
 #include "eplb/strategy.hpp"

@@ -1,7 +1,7 @@
 // `eplb report DIR`: re-draw summary.md and plots/ of a results directory from results.csv.
 #include "cli_common.hpp"
 #include "eplb/error.hpp"
-#include "eplb/experiment.hpp"
+#include "eplb/running/experiment.hpp"
 
 namespace eplb::cli {
 

@@ -5,7 +5,7 @@
 
 #include "cli_common.hpp"
 #include "eplb/error.hpp"
-#include "eplb/experiment.hpp"
+#include "eplb/running/experiment.hpp"
 
 namespace eplb::cli {
 

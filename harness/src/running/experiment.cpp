@@ -1,5 +1,5 @@
 // run / merge / report orchestration and manifest.json; see experiment.hpp.
-#include "eplb/experiment.hpp"
+#include "eplb/running/experiment.hpp"
 
 #include <fmt/core.h>
 
@@ -7,13 +7,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "eplb/atomic_file.hpp"
+#include "eplb/storage/atomic_file.hpp"
 #include "eplb/error.hpp"
-#include "eplb/files.hpp"
-#include "eplb/manifest.hpp"
-#include "eplb/plots.hpp"
-#include "eplb/results.hpp"
-#include "eplb/summary.hpp"
+#include "eplb/storage/files.hpp"
+#include "eplb/storage/manifest.hpp"
+#include "eplb/reporting/plots.hpp"
+#include "eplb/storage/results.hpp"
+#include "eplb/reporting/summary.hpp"
 
 namespace eplb {
 namespace {

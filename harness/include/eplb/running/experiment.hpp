@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "eplb/expand.hpp"
-#include "eplb/plan.hpp"
-#include "eplb/runner.hpp"
+#include "eplb/plan_files/expand.hpp"
+#include "eplb/plan_files/plan.hpp"
+#include "eplb/running/runner.hpp"
 
 namespace eplb {
 

@@ -1,5 +1,5 @@
 // gnuplot scripts and data derived from results.csv; see plots.hpp.
-#include "eplb/plots.hpp"
+#include "eplb/reporting/plots.hpp"
 
 #include <fmt/core.h>
 #include <unistd.h>
@@ -10,10 +10,10 @@
 #include <map>
 #include <set>
 
-#include "eplb/analysis.hpp"
-#include "eplb/atomic_file.hpp"
+#include "eplb/reporting/analysis.hpp"
+#include "eplb/storage/atomic_file.hpp"
 #include "eplb/error.hpp"
-#include "eplb/files.hpp"
+#include "eplb/storage/files.hpp"
 #include "eplb/spec.hpp"
 
 namespace eplb {

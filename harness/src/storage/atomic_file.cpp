@@ -1,4 +1,4 @@
-#include "eplb/atomic_file.hpp"
+#include "eplb/storage/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <fmt/core.h>

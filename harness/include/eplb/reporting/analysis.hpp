@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "eplb/csv.hpp"
+#include "eplb/storage/csv.hpp"
 
 namespace eplb {
 

@@ -3,7 +3,7 @@
 // Strict by design: an unknown key is an error (a typo such as "protocl" would otherwise be
 // ignored silently and the sweep would run with the default), and every message names the file
 // and the JSON key, e.g. `experiments/x.json: strategies[1].grid.tail[2]: expected a number`.
-#include "eplb/plan.hpp"
+#include "eplb/plan_files/plan.hpp"
 
 #include <fmt/core.h>
 
@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eplb/error.hpp"
-#include "eplb/files.hpp"
+#include "eplb/storage/files.hpp"
 #include "eplb/spec.hpp"
 
 namespace eplb {

@@ -14,15 +14,15 @@
 #include <tuple>
 
 #include "cli_run.hpp"
-#include "eplb/analysis.hpp"
-#include "eplb/csv.hpp"
+#include "eplb/reporting/analysis.hpp"
+#include "eplb/storage/csv.hpp"
 #include "eplb/error.hpp"
-#include "eplb/experiment.hpp"
-#include "eplb/files.hpp"
+#include "eplb/running/experiment.hpp"
+#include "eplb/storage/files.hpp"
 #include "eplb/metrics.hpp"
-#include "eplb/plots.hpp"
-#include "eplb/results.hpp"
-#include "eplb/summary.hpp"
+#include "eplb/reporting/plots.hpp"
+#include "eplb/storage/results.hpp"
+#include "eplb/reporting/summary.hpp"
 
 namespace eplb {
 namespace {

@@ -1,5 +1,5 @@
 // Provenance collection for manifest.json; see manifest.hpp.
-#include "eplb/manifest.hpp"
+#include "eplb/storage/manifest.hpp"
 
 #include <fmt/core.h>
 #include <sys/utsname.h>
@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "eplb/files.hpp"
+#include "eplb/storage/files.hpp"
 
 namespace eplb {
 namespace {

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "eplb/csv.hpp"
-#include "eplb/expand.hpp"
+#include "eplb/storage/csv.hpp"
+#include "eplb/plan_files/expand.hpp"
 
 namespace eplb {
 

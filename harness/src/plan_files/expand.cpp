@@ -1,5 +1,5 @@
 // Plan expansion and spec resolution; see expand.hpp.
-#include "eplb/expand.hpp"
+#include "eplb/plan_files/expand.hpp"
 
 #include <fmt/core.h>
 
@@ -8,7 +8,7 @@
 #include <map>
 #include <set>
 
-#include "eplb/analysis.hpp"
+#include "eplb/reporting/analysis.hpp"
 #include "eplb/error.hpp"
 
 namespace eplb {

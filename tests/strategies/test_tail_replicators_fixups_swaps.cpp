@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "../strategies/src/components.hpp"  // detail::tail_size (white-box)
+#include "../../strategies/src/components.hpp"  // detail::tail_size (white-box)
 #include "eplb/error.hpp"
 #include "eplb/pipeline.hpp"
 

@@ -1,5 +1,5 @@
 // Typed view of results.csv, grouping and statistics; see analysis.hpp.
-#include "eplb/analysis.hpp"
+#include "eplb/reporting/analysis.hpp"
 
 #include <fmt/core.h>
 

@@ -1,14 +1,14 @@
 // Per-run files, the run index and table assembly; see results.hpp.
-#include "eplb/results.hpp"
+#include "eplb/storage/results.hpp"
 
 #include <fmt/core.h>
 
 #include <map>
 
-#include "eplb/atomic_file.hpp"
+#include "eplb/storage/atomic_file.hpp"
 #include "eplb/error.hpp"
-#include "eplb/files.hpp"
-#include "eplb/runner.hpp"
+#include "eplb/storage/files.hpp"
+#include "eplb/running/runner.hpp"
 
 namespace eplb {
 namespace {

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "eplb/csv.hpp"
+#include "eplb/storage/csv.hpp"
 
 namespace eplb {
 

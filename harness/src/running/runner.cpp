@@ -1,5 +1,5 @@
 // Plan -> validate -> score -> time, run by run, on `jobs` threads; see runner.hpp.
-#include "eplb/runner.hpp"
+#include "eplb/running/runner.hpp"
 
 #include <fmt/core.h>
 #include <unistd.h>
@@ -10,10 +10,10 @@
 #include <exception>
 #include <thread>
 
-#include "eplb/analysis.hpp"
+#include "eplb/reporting/analysis.hpp"
 #include "eplb/error.hpp"
 #include "eplb/metrics.hpp"
-#include "eplb/results.hpp"
+#include "eplb/storage/results.hpp"
 #include "eplb/validator.hpp"
 
 namespace eplb {

@@ -1,5 +1,5 @@
 // Markdown summary tables from results.csv; see summary.hpp.
-#include "eplb/summary.hpp"
+#include "eplb/reporting/summary.hpp"
 
 #include <fmt/core.h>
 
@@ -8,7 +8,7 @@
 #include <map>
 #include <set>
 
-#include "eplb/analysis.hpp"
+#include "eplb/reporting/analysis.hpp"
 
 namespace eplb {
 namespace {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "cli_run.hpp"
-#include "eplb/csv.hpp"
+#include "eplb/storage/csv.hpp"
 
 namespace eplb {
 namespace {

@@ -14,7 +14,7 @@
 
 #include <string>
 
-#include "eplb/csv.hpp"
+#include "eplb/storage/csv.hpp"
 
 namespace eplb {
 

@@ -1,10 +1,10 @@
 // RFC 4180 writer and reader; see csv.hpp.
-#include "eplb/csv.hpp"
+#include "eplb/storage/csv.hpp"
 
 #include <fmt/core.h>
 
 #include "eplb/error.hpp"
-#include "eplb/files.hpp"
+#include "eplb/storage/files.hpp"
 
 namespace eplb {
 

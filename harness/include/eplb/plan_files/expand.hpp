@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "eplb/plan.hpp"
+#include "eplb/plan_files/plan.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/workload.hpp"
 

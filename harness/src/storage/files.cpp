@@ -1,5 +1,5 @@
 // Reading files, temporary-file cleanup and directory creation; see files.hpp.
-#include "eplb/files.hpp"
+#include "eplb/storage/files.hpp"
 
 #include <fmt/core.h>
 #include <signal.h>
