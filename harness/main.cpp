@@ -51,15 +51,13 @@ int main(int argc, char** argv) {
     if (name != c.name) continue;
     try {
       return c.run(args);
-    } catch (const eplb::Error& e) {
-      fmt::print(stderr, "eplb {}: error: {}\n", c.name, e.what());
-      return 2;
     } catch (const std::exception& e) {
-      fmt::print(stderr, "eplb {}: error: {}\n", c.name, e.what());
+      // Messages quote input files: escape their control bytes before they reach a terminal.
+      fmt::print(stderr, "eplb {}: error: {}\n", c.name, eplb::printable(e.what()));
       return 2;
     }
   }
-  fmt::print(stderr, "eplb: error: unknown command '{}'\n\n", name);
+  fmt::print(stderr, "eplb: error: unknown command '{}'\n\n", eplb::printable(name));
   print_usage(stderr);
   return 2;
 }

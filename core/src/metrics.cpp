@@ -54,7 +54,6 @@ Metrics compute_metrics(const LoadMatrix& load, const Placement& p, const Topolo
   const int P = topo.num_gpus;
   const int N = topo.num_nodes;
   const int spg = topo.slots_per_gpu();
-  const int gpn = topo.gpus_per_node();
 
   Metrics m;
   m.layers.resize(static_cast<std::size_t>(L));
@@ -83,7 +82,7 @@ Metrics compute_metrics(const LoadMatrix& load, const Placement& p, const Topolo
     }
     std::fill(node.begin(), node.end(), 0.0);
     for (int q = 0; q < P; ++q)
-      node[static_cast<std::size_t>(q / gpn)] += gpu[static_cast<std::size_t>(q)];
+      node[static_cast<std::size_t>(topo.node_of_gpu(q))] += gpu[static_cast<std::size_t>(q)];
     double node_sum = 0.0, node_max = 0.0;
     for (double n : node) {
       node_sum += n;

@@ -33,11 +33,19 @@ std::optional<Violation> find_violation(const Placement& p, const Topology& topo
                 fmt::format("logcnt is {}x{}, expected {}x{} (layers x experts)", p.logcnt.rows(),
                             p.logcnt.cols(), num_layers, num_experts));
   }
+  const bool ranked = p.phyrank.size() != 0;
+  if (ranked && (p.phyrank.rows() != num_layers || p.phyrank.cols() != R)) {
+    return make("shape", -1, -1, -1,
+                fmt::format("phyrank is {}x{}, expected {}x{} (layers x replicas) or empty",
+                            p.phyrank.rows(), p.phyrank.cols(), num_layers, R));
+  }
   if (p.policy == Policy::kAuto) {
     return make("shape", -1, -1, -1, "the placement must name the policy it applied, not auto");
   }
 
   std::vector<int> count(static_cast<std::size_t>(num_experts));
+  std::vector<int> offset;
+  std::vector<char> taken;
   std::vector<int> group_node(static_cast<std::size_t>(topo.num_groups));
   std::vector<int> groups_on_node(static_cast<std::size_t>(topo.num_nodes));
   const int slots_per_node = R / topo.num_nodes;
@@ -64,6 +72,25 @@ std::optional<Violation> find_violation(const Placement& p, const Topology& topo
         return make("logcnt_mismatch", l, -1, e,
                     fmt::format("logcnt says {} replicas but phy2log holds {}", p.logcnt(l, e),
                                 count[static_cast<std::size_t>(e)]));
+      }
+    }
+    if (ranked) {
+      // Replica ranks of each expert must be exactly 0..logcnt-1 (log2phy is built from them):
+      // (expert, rank) pairs index a table of R cells through the experts' count offsets.
+      offset.assign(static_cast<std::size_t>(num_experts), 0);
+      for (int e = 1; e < num_experts; ++e)
+        offset[static_cast<std::size_t>(e)] = offset[static_cast<std::size_t>(e - 1)] + p.logcnt(l, e - 1);
+      taken.assign(static_cast<std::size_t>(R), 0);
+      for (int s = 0; s < R; ++s) {
+        const int e = p.phy2log(l, s);
+        const int r = p.phyrank(l, s);
+        const int c = p.logcnt(l, e);
+        if (r < 0 || r >= c) {
+          return make("phyrank", l, s, e, fmt::format("replica rank {} outside [0, {})", r, c));
+        }
+        char& t = taken[static_cast<std::size_t>(offset[static_cast<std::size_t>(e)] + r)];
+        if (t != 0) return make("phyrank", l, s, e, fmt::format("replica rank {} appears twice", r));
+        t = 1;
       }
     }
     if (p.policy != Policy::kHierarchical) continue;

@@ -42,7 +42,7 @@ PipelineStrategy::PipelineStrategy(const PipelineOptions& options)
 Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) const {
   const int L = static_cast<int>(load.rows());
   const int E = static_cast<int>(load.cols());
-  topo.validate(E);
+  topo.validate(E, options_.policy);
   const Policy policy = topo.resolve(options_.policy);
   const bool hier = policy == Policy::kHierarchical;
   const int G = hier ? topo.num_groups : 1;
@@ -61,6 +61,7 @@ Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) c
   out.policy = policy;
   out.phy2log.resize(L, R);
   out.logcnt.resize(L, E);
+  out.phyrank.resize(L, R);  // eplb.py's phyrank: log2phy lists replicas in this order
 
   std::vector<double> gload(static_cast<std::size_t>(G));
   std::vector<int> mlog2log(static_cast<std::size_t>(E));
@@ -103,6 +104,7 @@ Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) c
         const int slot = n * ppn + gpus.pack[static_cast<std::size_t>(p)] * spg +
                          gpus.rank[static_cast<std::size_t>(p)];
         out.phy2log(l, slot) = node_experts[layout.phy2m[static_cast<std::size_t>(p)]];
+        out.phyrank(l, slot) = layout.rank[static_cast<std::size_t>(p)];
       }
       for (int j = 0; j < epn; ++j)
         out.logcnt(l, node_experts[j]) = layout.cnt[static_cast<std::size_t>(j)];

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "eplb/error.hpp"
+#include "deepseek_float32.hpp"
 #include "eplb/pipeline.hpp"
 
 namespace eplb {
@@ -53,6 +54,8 @@ std::vector<ParamDesc> compose_params() {
       int_param("lights", 2, 1, 1000, "adaptive_swap: light packs considered per step"),
       bool_param("exchange", true, "adaptive_swap: try the 2x2 exchange"),
       bool_param("micro_swap", true, "diverse: seed002's single micro swap after packing"),
+      choice_param("precision", "float64", {"float64", "float32"},
+                   "float32: eplb.py's float32 keys and sums (default components only)"),
   };
 }
 
@@ -222,6 +225,24 @@ void check_relevance(const ParamValues& v, const std::vector<ParamDesc>& default
   }
 }
 
+// precision=float32 reproduces eplb.py, whose only components are the deepseek defaults: with
+// any other component there is no float32 reference to match, so the spec is refused.
+void check_float32_components(const ParamValues& v, const std::string& name) {
+  const ParamValues defaults = resolve_params(compose_params(), {}, name);
+  std::string differing;
+  for (const auto& [key, value] : v.items()) {
+    if (key == "precision" || key == "policy" || value == defaults.text(key)) continue;
+    differing += fmt::format("{}{}={}", differing.empty() ? "" : ",", key, value);
+  }
+  if (!differing.empty()) {
+    throw InputError(fmt::format(
+        "strategy '{}': precision=float32 reproduces eplb.py's arithmetic for the default "
+        "deepseek components only, but this spec sets {}; use deepseek:precision=float32 "
+        "(optionally with policy=...) or drop precision",
+        name, differing));
+  }
+}
+
 Registry<Strategy> build_registry() {
   Registry<Strategy> registry("strategy");
   const std::vector<ParamDesc> base = compose_params();
@@ -230,6 +251,10 @@ Registry<Strategy> build_registry() {
     registry.add({name, std::move(kind), std::move(doc), params,
                   [name, params](const ParamValues& v) -> std::unique_ptr<Strategy> {
                     check_relevance(v, params, name);
+                    if (v.get_string("precision") == "float32") {
+                      check_float32_components(v, name);
+                      return detail::make_deepseek_float32(pipeline_options(v).policy);
+                    }
                     return std::make_unique<PipelineStrategy>(pipeline_options(v));
                   }});
   };

@@ -63,8 +63,10 @@ TEST(Topology, EachRuleHasItsOwnMessage) {
   expect_error<TopologyError>([] { Topology{8, 1, 1, 0}.validate(4); }, "num_gpus must be > 0");
   expect_error<TopologyError>([] { Topology{3, 1, 1, 1}.validate(4); }, "replicas >= experts");
   expect_error<TopologyError>([] { Topology{10, 1, 1, 4}.validate(4); }, "replicas % gpus == 0");
-  expect_error<TopologyError>([] { Topology{12, 1, 4, 6}.validate(4); }, "gpus % nodes == 0");
-  expect_error<TopologyError>([] { Topology{8, 3, 1, 2}.validate(4); }, "experts % groups == 0");
+  expect_error<TopologyError>([] { Topology{12, 4, 4, 6}.validate(4, Policy::kAuto); },
+                              "gpus % nodes == 0 is required by the hierarchical policy");
+  expect_error<TopologyError>([] { Topology{8, 3, 1, 2}.validate(4, Policy::kAuto); },
+                              "experts % groups == 0 is required by the hierarchical policy");
   expect_error<TopologyError>([] { Topology{8, 1, 1, 1}.validate(0); }, "at least one expert");
 }
 
@@ -74,6 +76,25 @@ TEST(Topology, PolicyResolution) {
   EXPECT_EQ(uneven.resolve(Policy::kGlobal), Policy::kGlobal);
   expect_error<TopologyError>([&] { uneven.resolve(Policy::kHierarchical); },
                               "groups % nodes == 0");
+}
+
+// eplb.py, vLLM and SGLang assert E % G and P % N only on the hierarchical path: the global policy
+// plans any topology with R % P == 0 (vLLM's test_eplb_algo: 4 experts, 3 groups, 2 nodes).
+TEST(Topology, HierarchicalRulesBindOnlyTheHierarchicalPolicy) {
+  const Topology vllm{8, 3, 2, 4};
+  EXPECT_NO_THROW(vllm.validate(4));
+  EXPECT_NO_THROW(vllm.validate(4, Policy::kAuto));  // 3 % 2 != 0: auto is global
+  EXPECT_NO_THROW(vllm.validate(4, Policy::kGlobal));
+  expect_error<TopologyError>([&] { vllm.validate(4, Policy::kHierarchical); },
+                              "groups % nodes == 0");
+  const Topology odd_gpus{12, 1, 4, 6};  // 6 GPUs over 4 nodes
+  EXPECT_NO_THROW(odd_gpus.validate(4, Policy::kGlobal));
+  expect_error<TopologyError>([&] { odd_gpus.validate(4, Policy::kHierarchical); },
+                              "gpus % nodes == 0");
+  // Node of a GPU: floor(q * N / P), the even split, equal to q / (P/N) when P % N == 0.
+  EXPECT_EQ(odd_gpus.node_of_gpu(0), 0);
+  EXPECT_EQ(odd_gpus.node_of_gpu(2), 1);
+  EXPECT_EQ(odd_gpus.node_of_gpu(5), 3);
 }
 
 // ---- Spec grammar -------------------------------------------------------------------------------

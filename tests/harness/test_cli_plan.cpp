@@ -130,8 +130,107 @@ TEST_F(CliPlan, InvalidTopologyNamesTheRule) {
   expect_failure(w + " --replicas 16 --groups 4 --nodes 2 --gpus 0", {"num_gpus must be > 0"});
   expect_failure(w + " --replicas 8 --groups 4 --nodes 2 --gpus 8", {"replicas >= experts"});
   expect_failure(w + " --replicas 18 --groups 4 --nodes 2 --gpus 4", {"replicas % gpus == 0"});
-  expect_failure(w + " --replicas 16 --groups 4 --nodes 3 --gpus 8", {"gpus % nodes == 0"});
-  expect_failure(w + " --replicas 16 --groups 5 --nodes 1 --gpus 8", {"experts % groups == 0"});
+  // The hierarchical rules bind only when the policy is hierarchical (auto: groups % nodes == 0).
+  expect_failure(w + " --replicas 24 --groups 4 --nodes 4 --gpus 6",
+                 {"gpus % nodes == 0 is required by the hierarchical policy"});
+  expect_failure(w + " --replicas 16 --groups 5 --nodes 1 --gpus 8",
+                 {"experts % groups == 0 is required by the hierarchical policy"});
+}
+
+// eplb.py (and vLLM, SGLang) plan E % G != 0 and P % N != 0 with the global policy.
+TEST_F(CliPlan, GlobalPolicyAcceptsUnevenGroupsAndNodes) {
+  const auto r = run_eplb("plan --workload " + good_ + " --replicas 16 --groups 5 --nodes 2 --gpus 8");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("global"), std::string::npos);
+  const auto odd = run_eplb("plan --workload " + good_ + " --replicas 18 --groups 3 --nodes 2 --gpus 3");
+  EXPECT_EQ(odd.exit_code, 0) << odd.err;
+  expect_failure("--workload " + good_ +
+                     " --replicas 16 --groups 5 --nodes 2 --gpus 8 --strategy "
+                     "deepseek:policy=hierarchical",
+                 {"policy=hierarchical needs groups % nodes == 0"});
+}
+
+// Issue 8 item 6: the near-tie packer indexed pack -1 when pack loads overflowed to inf (ASan:
+// heap-buffer-overflow); such loads are now refused, naming file and layer.
+TEST_F(CliPlan, LoadsWhoseSumOverflowsAreRefused) {
+  const std::string big = file("big.csv", "layer,e0,e1\n0,1e308,1e308\n");
+  expect_failure("--workload " + big + " --replicas 2 --groups 2 --nodes 1 --gpus 1 --strategy seed000",
+                 {"big.csv", "layer 0", "sum to infinity"});
+  const std::string layers = file("layers.csv", "layer,e0,e1\n0,1e308,1\n1,1e308,1\n");
+  expect_failure("--workload " + layers + " --replicas 2 --groups 1 --nodes 1 --gpus 1",
+                 {"layers.csv", "layers 0..1 sum to infinity"});
+  // Two steps that are finite one by one but whose sum (planned by default) overflows.
+  const std::string steps =
+      file("steps.csv", "step,layer,e0,e1\n0,0,1e308,1\n1,0,1e308,1\n");
+  expect_failure("--workload " + steps + " --replicas 2 --groups 1 --nodes 1 --gpus 1",
+                 {"steps.csv", "sum of all 2 steps", "infinity"});
+  const auto one = run_eplb("plan --workload " + steps +
+                            " --replicas 2 --groups 1 --nodes 1 --gpus 1 --step 1");
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+}
+
+// Issue 8 item 11: sizes beyond the limits are clear errors naming the option and the limit.
+TEST_F(CliPlan, SizeLimitsNameTheOption) {
+  expect_failure("--workload " + good_ + " --replicas 1000000000 --groups 4 --nodes 2 --gpus 8",
+                 {"--replicas 1000000000", "1048576"});
+  expect_failure("--workload " + good_ + " --replicas 16 --groups 4 --nodes 2 --gpus 2000000",
+                 {"--gpus", "1048576"});
+}
+
+// Issue 8 items 2 and 3: log2phy in eplb.py's replica-rank order (slot order on request), and
+// one output row per input layer, all-zero layers included, with the model layer of each row.
+TEST_F(CliPlan, OutKeepsZeroLayersAndListsReplicasByRank) {
+  const std::string out = dir_ + "/rank.json";
+  ASSERT_EQ(run_eplb("plan --workload " + good_ + topo_ + " --out " + out).exit_code, 0);
+  auto doc = nlohmann::json::parse(test::read_text(out));
+  EXPECT_EQ(doc["log2phy"][0][1], nlohmann::json({15, 13}));
+  EXPECT_EQ(doc["log2phy_order"], "rank");
+  const std::string slot = dir_ + "/slot.json";
+  ASSERT_EQ(run_eplb("plan --workload " + good_ + topo_ + " --log2phy-order slot --out " + slot)
+                .exit_code,
+            0);
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(slot))["log2phy"][0][1],
+            nlohmann::json({13, 15}));
+  expect_failure("--workload " + good_ + topo_ + " --log2phy-order up", {"--log2phy-order up"});
+
+  const std::string zeros =
+      file("zeros.csv", "layer,e0,e1,e2,e3\n3,0,0,0,0\n4,5,1,1,1\n5,0,0,0,0\n");
+  const std::string zout = dir_ + "/zeros.json";
+  const auto r = run_eplb("plan --workload " + zeros +
+                          " --replicas 4 --groups 2 --nodes 2 --gpus 2 --out " + zout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("metrics skip 2 all-zero layer(s) (model layers 3, 5)"), std::string::npos)
+      << r.out;
+  doc = nlohmann::json::parse(test::read_text(zout));
+  EXPECT_EQ(doc["layers"], nlohmann::json({3, 4, 5}));
+  EXPECT_EQ(doc["phy2log"].size(), 3U);
+  EXPECT_EQ(doc["logcnt"].size(), 3U);
+  EXPECT_EQ(doc["log2phy"].size(), 3U);
+  EXPECT_EQ(doc["metrics"]["skipped_zero_layers"], nlohmann::json({3, 5}));
+  EXPECT_EQ(doc["metrics"]["worst_layer"], 4);
+  // The scored layer alone gives the same metrics as before (zero layers are not averaged in).
+  const std::string alone = file("alone.csv", "layer,e0,e1,e2,e3\n4,5,1,1,1\n");
+  const std::string aout = dir_ + "/alone.json";
+  ASSERT_EQ(run_eplb("plan --workload " + alone +
+                     " --replicas 4 --groups 2 --nodes 2 --gpus 2 --out " + aout)
+                .exit_code,
+            0);
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(aout))["metrics"]["balancedness_layer_mean"],
+            doc["metrics"]["balancedness_layer_mean"]);
+}
+
+// Issue 8 item 12: bytes from input files never reach the terminal raw.
+TEST_F(CliPlan, ControlBytesAndBareCrAreEscapedOrNamed) {
+  const std::string cr = file("cr.csv", "layer,e0,e1\r0,1,2\r1,3,4\r");
+  const auto a = run_eplb("plan --workload " + cr + topo_);
+  EXPECT_EQ(a.exit_code, 2);
+  EXPECT_NE(a.err.find("bare CR"), std::string::npos) << a.err;
+  EXPECT_EQ(a.err.find('\r'), std::string::npos);
+  const std::string esc = file("esc.csv", "layer,e0,\x1b[31mred\n0,1,2\n");
+  const auto b = run_eplb("plan --workload " + esc + topo_);
+  EXPECT_EQ(b.exit_code, 2);
+  EXPECT_EQ(b.err.find('\x1b'), std::string::npos) << b.err;
+  EXPECT_NE(b.err.find("\\x1b[31mred"), std::string::npos) << b.err;
 }
 
 TEST_F(CliPlan, BadOptionsNameTheOption) {

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "eplb/error.hpp"
+#include "eplb/metrics.hpp"
+#include "eplb/workload.hpp"
 #include "eplb/pipeline.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/validator.hpp"
@@ -225,7 +227,8 @@ TEST(RegistryProperties, EveryStrategyIsValidAndDeterministicOnRandomInstances) 
       const Placement b = made.product->plan(inst.w, inst.topo);
       ++plans;
       const auto violation = find_violation(a, inst.topo, layers, experts);
-      const bool same = a.phy2log == b.phy2log && a.logcnt == b.logcnt && a.policy == b.policy;
+      const bool same = a.phy2log == b.phy2log && a.logcnt == b.logcnt && a.policy == b.policy &&
+                        a.phyrank == b.phyrank;
       if (violation || !same) {
         ADD_FAILURE() << spec << " on " << inst.what << ": "
                       << (violation ? violation->message : "two plans differ");
@@ -237,6 +240,94 @@ TEST(RegistryProperties, EveryStrategyIsValidAndDeterministicOnRandomInstances) 
     }
     // Specs that force the hierarchical policy skip the global-only topologies (1 in 6).
     EXPECT_GE(plans, 1000) << spec;
+  }
+}
+
+// Issue 8 item 6: extreme magnitudes the loaders accept (every layer's sum and the sum over layers
+// finite: layer sums from 1e300 up to 1.8e308 / layers, and subnormal loads) give valid,
+// deterministic plans and only finite metrics, for every strategy.
+std::vector<Instance> extreme_instances() {
+  std::vector<Instance> out = random_instances(90, 20260101);
+  Rng rng(77);
+  const double targets[] = {1e300, 1e306, 1.0e308, 1.79e308};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    LoadMatrix& w = out[i].w;
+    const double layers = static_cast<double>(w.rows());
+    for (Eigen::Index l = 0; l < w.rows(); ++l) {
+      auto row = w.row(l);
+      const double sum = row.sum();
+      const double max = row.maxCoeff();
+      if (sum <= 0.0) continue;
+      switch (i % 3) {
+        case 0:  // the layer sums to a huge value, the layers together below DBL_MAX
+          row *= targets[rng.uniform(0, 3)] / layers / sum;
+          break;
+        case 1:  // every load subnormal (below 2.2e-308)
+          row *= 1e-310 / max;
+          break;
+        default:  // one huge load beside subnormal and zero ones
+          row *= 1e-312 / max;
+          row(rng.uniform(0, static_cast<int>(w.cols()) - 1)) = 1.7e308 / layers;
+          break;
+      }
+    }
+    out[i].what += " (extreme " + std::to_string(i % 3) + ")";
+  }
+  return out;
+}
+
+TEST(RegistryProperties, ExtremeMagnitudesGiveValidPlansAndFiniteMetrics) {
+  const std::vector<Instance> instances = extreme_instances();
+  std::vector<std::string> specs = all_specs();
+  specs.emplace_back("deepseek:precision=float32");
+  int failures = 0;
+  for (const std::string& spec : specs) {
+    const auto made = make_strategy(spec);
+    const bool forced_hier = made.values.get_string("policy") == "hierarchical";
+    for (const Instance& inst : instances) {
+      if (forced_hier && inst.topo.num_groups % inst.topo.num_nodes != 0) continue;
+      ASSERT_NO_THROW(check_load_matrix(inst.w, inst.what));  // what the loaders let through
+      const int layers = static_cast<int>(inst.w.rows());
+      const int experts = static_cast<int>(inst.w.cols());
+      const Placement a = made.product->plan(inst.w, inst.topo);
+      const Placement b = made.product->plan(inst.w, inst.topo);
+      std::string problem;
+      if (const auto v = find_violation(a, inst.topo, layers, experts)) problem = v->message;
+      if (problem.empty() && !(a.phy2log == b.phy2log && a.logcnt == b.logcnt))
+        problem = "two plans differ";
+      if (problem.empty()) {
+        const Metrics m = compute_metrics(inst.w, a, inst.topo);
+        for (const MetricInfo& info : metric_infos()) {
+          if (!std::isfinite(metric_value(m, info.name))) problem = std::string(info.name) + " not finite";
+        }
+        for (const LayerMetrics& lm : m.layers) {
+          if (!std::isfinite(lm.balancedness) || !std::isfinite(lm.max_gpu_load))
+            problem = "a per-layer metric is not finite";
+        }
+      }
+      if (!problem.empty()) {
+        ADD_FAILURE() << spec << " on " << inst.what << ": " << problem;
+        if (++failures >= 10) return;
+      }
+    }
+  }
+}
+
+// The audit's crash (heap-buffer-overflow in the near-tie packer): loads whose pack sums overflow
+// to inf. Loaders refuse them now, but a strategy handed one must still not corrupt memory.
+TEST(RegistryProperties, OverflowingPackSumsDoNotCorruptMemory) {
+  LoadMatrix w(1, 2);
+  w << 1e308, 1e308;
+  std::vector<std::string> specs = all_specs();
+  specs.emplace_back("deepseek:precision=float32");
+  for (const std::string& spec : specs) {
+    const auto made = make_strategy(spec);
+    for (const Topology& topo : {Topology{2, 2, 1, 1}, Topology{4, 2, 1, 2}, Topology{4, 1, 1, 1}}) {
+      if (made.values.get_string("policy") == "hierarchical" && topo.num_groups % topo.num_nodes)
+        continue;
+      const Placement p = made.product->plan(w, topo);
+      EXPECT_FALSE(find_violation(p, topo, 1, 2).has_value()) << spec << " " << topo.to_string();
+    }
   }
 }
 

@@ -2,7 +2,8 @@
 // (csv, sglang, vllm, harmoeny; see fuzz/CMakeLists.txt). The input is the file content.
 //
 // Contract checked: the loader either returns a recording that satisfies every documented
-// invariant, or throws InputError. Any other exception, a crash, a sanitizer report, a hang or a
+// invariant (finite row and total sums included), or throws InputError; and every registered
+// strategy plans what it returns validly, with finite metrics. Any other exception, a crash, a sanitizer report, a hang or a
 // blow-up of memory is a finding (and becomes a test in tests/workloads/test_workloads_loaders.cpp).
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "eplb/error.hpp"
 #include "eplb/recorded.hpp"
 #include "eplb/workload.hpp"
+#include "fuzz_plan_check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -31,6 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       eplb::check_load_matrix(step, "fuzz result");  // throws -> not caught below -> finding
     }
+    // Whatever a loader accepts, every strategy must plan validly with finite metrics.
+    eplb::fuzz::plan_with_every_strategy(r.steps.front(), size > 1 ? data[1] : 0);
   } catch (const eplb::InputError& e) {
     if (std::string_view(e.what()).rfind("fuzz", 0) != 0) std::abort();  // must name the file
   }

@@ -112,7 +112,9 @@ int intern(std::vector<std::string>& values, std::string_view v) {
 
 std::string join_quoted(const std::vector<std::string>& values) {
   std::string out;
-  for (const std::string& v : values) out += fmt::format("{}'{}'", out.empty() ? "" : ", ", v);
+  for (const std::string& v : values) {
+    out += fmt::format("{}'{}'", out.empty() ? "" : ", ", printable(v));
+  }
   return out;
 }
 
@@ -134,7 +136,8 @@ int explicit_pick(std::string_view where, const char* key, bool has_column,
   for (std::size_t i = 0; i < seen.size(); ++i) {
     if (seen[i] == filter) return static_cast<int>(i);
   }
-  throw InputError(fmt::format("{}: no rows with {} '{}'; the file holds {}", where, key, filter,
+  throw InputError(fmt::format("{}: no rows with {} '{}'; the file holds {}", where, key,
+                               printable(filter),
                                join_quoted(seen)));
 }
 
@@ -169,6 +172,14 @@ int auto_pick(std::string_view where, const char* key, const std::vector<std::st
 
 RawRecording parse_csv_recording(std::string_view text, const RecordingOptions& options,
                                  std::string_view where) {
+  // Lines end at '\n' (an optional '\r' before it is dropped): a file whose lines end in a bare
+  // '\r' would read as one line and be quoted whole in the first error.
+  if (text.find('\n') == std::string_view::npos &&
+      text.find('\r') < text.find_last_not_of(" \t\r")) {
+    throw InputError(fmt::format("{}: lines end in a bare CR (\\r, classic Mac line endings); "
+                                 "convert them to LF, e.g. tr '\\r' '\\n' < {} > fixed.csv",
+                                 where, where));
+  }
   Lines lines(text);
   std::string_view line;
   while (lines.next(line) && trim(line).empty()) {
@@ -201,7 +212,7 @@ RawRecording parse_csv_recording(std::string_view text, const RecordingOptions& 
           throw InputError(
               fmt::format("{}: line {}: column {} '{}' repeats a key column; expected a "
                           "header like {}",
-                          where, header_line, c + 1, name, dialect.expected_header()));
+                          where, header_line, c + 1, printable(name), dialect.expected_header()));
         }
         roles.push_back(*role);
         continue;
@@ -210,7 +221,7 @@ RawRecording parse_csv_recording(std::string_view text, const RecordingOptions& 
         const bool other_dialect = Dialect{!dialect.harmoeny}.role(name, c).has_value();
         throw InputError(fmt::format(
             "{}: line {}: unknown column {} '{}'; expected a header like {}{}", where, header_line,
-            c + 1, name, dialect.expected_header(),
+            c + 1, printable(name), dialect.expected_header(),
             !other_dialect ? ""
             : dialect.harmoeny
                 ? "; this looks like a wide CSV: use format=csv or format=auto"
@@ -224,7 +235,7 @@ RawRecording parse_csv_recording(std::string_view text, const RecordingOptions& 
       throw InputError(
           fmt::format("{}: line {}: column {} is '{}', expected 'e{}' or '{}': expert "
                       "columns are numbered 0, 1, ... in order",
-                      where, header_line, c + 1, name, k, k));
+                      where, header_line, c + 1, printable(name), k, k));
     }
   }
   if (in_keys) {
@@ -289,7 +300,7 @@ RawRecording parse_csv_recording(std::string_view text, const RecordingOptions& 
           if (!index) {
             throw InputError(
                 fmt::format("{}: line {}: column '{}': '{}' is not a non-negative integer", where,
-                            n, names[c], f));
+                            n, printable(names[c]), printable(f)));
           }
           (roles[c] == Role::kStep ? row.step : row.layer) = *index;
           break;
@@ -301,14 +312,15 @@ RawRecording parse_csv_recording(std::string_view text, const RecordingOptions& 
       const auto value = parse_number(f);
       if (!value) {
         throw InputError(fmt::format("{}: line {}: expert {} (column '{}'): '{}' is not a number",
-                                     where, n, c - first_expert, names[c], f));
+                                     where, n, c - first_expert, printable(names[c]),
+                                     printable(f)));
       }
       const char* problem = load_value_problem(*value);
       if (*problem != '\0') {
         throw InputError(
             fmt::format("{}: line {}: expert {} (column '{}'): '{}' {}; loads must be "
                         "finite and >= 0",
-                        where, n, c - first_expert, names[c], f, problem));
+                        where, n, c - first_expert, printable(names[c]), printable(f), problem));
       }
       values.push_back(*value + 0.0);  // -0 becomes +0
     }

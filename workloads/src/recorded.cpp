@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 
 #include "eplb/error.hpp"
 #include "eplb/workload.hpp"
@@ -87,6 +88,13 @@ StepCollector::StepCollector(int window, std::string where)
 
 void StepCollector::add(const double* values, Eigen::Index layers, Eigen::Index experts,
                         std::string_view at) {
+  if (layers > kMaxLayers || experts > kMaxExperts ||
+      static_cast<long long>(layers) * experts > kMaxMatrixCells) {
+    throw InputError(fmt::format(
+        "{}: {} has {} layers x {} experts, beyond the limits of {} layers, {} experts and {} "
+        "values per step (README, Limits)",
+        where_, at, layers, experts, kMaxLayers, kMaxExperts, kMaxMatrixCells));
+  }
   if (layers_ < 0) {
     layers_ = layers;
     experts_ = experts;
@@ -260,6 +268,7 @@ Recording parse_recording(std::string_view text, const RecordingOptions& options
     check_load_matrix(raw.steps[s], fmt::format("{} (step {})", where, s));
   }
   out.steps = std::move(raw.steps);
+  out.layer_ids = std::move(raw.layer_ids);
   return out;
 }
 
@@ -348,7 +357,9 @@ void check_load_matrix(const LoadMatrix& load, std::string_view where) {
                     "least one layer and one expert",
                     where, load.rows(), load.cols()));
   }
+  double total = 0.0;
   for (Eigen::Index l = 0; l < load.rows(); ++l) {
+    double row = 0.0;
     for (Eigen::Index e = 0; e < load.cols(); ++e) {
       const double v = load(l, e);
       if (!(v >= 0.0) || std::isinf(v)) {
@@ -357,6 +368,22 @@ void check_load_matrix(const LoadMatrix& load, std::string_view where) {
                         "and >= 0",
                         where, l, e, v, detail::load_value_problem(v)));
       }
+      row += v;
+    }
+    // Strategies and metrics add a layer's loads (pack, GPU and node sums) and the layers'
+    // means and maxima: a sum that overflows to inf would give an inf or NaN metric.
+    if (std::isinf(row)) {
+      throw InputError(
+          fmt::format("{}: layer {}: the loads sum to infinity (above {:.4g}); scale the loads "
+                      "down",
+                      where, l, std::numeric_limits<double>::max()));
+    }
+    total += row;
+    if (std::isinf(total)) {
+      throw InputError(
+          fmt::format("{}: the loads of layers 0..{} sum to infinity (above {:.4g}); scale the "
+                      "loads down",
+                      where, l, std::numeric_limits<double>::max()));
     }
   }
 }

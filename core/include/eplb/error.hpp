@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace eplb {
 
@@ -31,5 +32,10 @@ class PlacementError : public Error {
  public:
   using Error::Error;
 };
+
+// `text` with control bytes (NUL, CR, LF, tab, ESC, ...) and DEL written as \0, \r, \n, \t
+// and \xNN, so that text quoted from an input file never reaches a terminal raw (a CR-only file
+// would otherwise overwrite the message, an ESC could restyle the terminal).
+std::string printable(std::string_view text);
 
 }  // namespace eplb

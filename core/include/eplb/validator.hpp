@@ -1,10 +1,11 @@
 // The one validator every placement passes before any metric is computed.
 //
 // Rules, checked in this order, first violation reported:
-//   shape            phy2log is [layers x R], logcnt is [layers x E]
+//   shape            phy2log is [layers x R], logcnt is [layers x E], phyrank empty or [layers x R]
 //   id_range         every phy2log entry is in [0, E)
 //   min_one_replica  every logical expert has >= 1 replica
 //   logcnt_mismatch  logcnt[l][e] equals the number of slots holding e
+//   phyrank          (when phyrank is filled) each expert's slots carry ranks 0..logcnt-1, once
 //   group_locality   (hierarchical policy) all replicas of a group's experts lie in one node's
 //                    slot range, and every node hosts exactly G/N groups
 #pragma once

@@ -45,8 +45,15 @@ void add_topology_options(po::options_description& options) {
 }
 
 Topology topology_from(const std::string& command, const po::variables_map& vm) {
-  for (const char* name : {"replicas", "groups", "nodes", "gpus"})
+  for (const char* name : {"replicas", "groups", "nodes", "gpus"}) {
     require_option(command, vm, name);
+    const int value = vm[name].as<int>();
+    if (value > kMaxTopologySize) {
+      throw InputError(fmt::format("--{} {} exceeds the limit of {} (README, Limits; see 'eplb "
+                                   "{} --help')",
+                                   name, value, kMaxTopologySize, command));
+    }
+  }
   return {vm["replicas"].as<int>(), vm["groups"].as<int>(), vm["nodes"].as<int>(),
           vm["gpus"].as<int>()};
 }

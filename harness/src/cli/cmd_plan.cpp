@@ -1,7 +1,10 @@
 // `eplb plan`: one workload, one strategy, one topology -> validated placement, metrics, JSON.
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
@@ -40,6 +43,36 @@ nlohmann::json log2phy_json(const Log2Phy& l2p) {
   return layers;
 }
 
+// eplb.py returns one row per input layer, so `eplb plan` keeps the all-zero layers a recorded
+// file holds (DeepSeek-V3's dense layers 0-2): a file or bundled recording loads with
+// drop_zero_layers=false unless the spec sets it.
+std::string keep_zero_layers(const std::string& spec_or_path) {
+  const std::string canonical = resolve_workload_spec(spec_or_path);
+  const Spec spec = parse_spec(canonical);
+  const auto& params = workload_registry().find(spec.name).params;
+  const auto is_drop = [](const auto& p) { return p.key == "drop_zero_layers"; };
+  if (std::none_of(params.begin(), params.end(), is_drop)) return canonical;
+  // A spec that sets it keeps its choice (the canonical form omits a default value).
+  try {
+    const Spec given = parse_spec(spec_or_path);
+    if (given.name == spec.name &&
+        std::any_of(given.params.begin(), given.params.end(), is_drop)) {
+      return canonical;
+    }
+  } catch (const InputError&) {
+    // a file path, not a spec
+  }
+  return canonical + (spec.params.empty() ? ":" : ",") + "drop_zero_layers=false";
+}
+
+// Rows of `m` listed in `rows`.
+template <class Matrix>
+Matrix select_rows(const Matrix& m, const std::vector<int>& rows) {
+  Matrix out(static_cast<Eigen::Index>(rows.size()), m.cols());
+  for (std::size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = m.row(rows[i]);
+  return out;
+}
+
 }  // namespace
 
 int cmd_plan(const Args& args) {
@@ -52,7 +85,10 @@ int cmd_plan(const Args& args) {
       "step", po::value<int>(),
       "plan on this step of a multi-step workload (default: the sum of all steps)")(
       "out,o", po::value<std::string>(),
-      "write phy2log, log2phy, logcnt and metrics to this JSON file");
+      "write phy2log, log2phy, logcnt and metrics to this JSON file")(
+      "log2phy-order", po::value<std::string>()->default_value("rank"),
+      "order of each expert's slots in log2phy: rank (replica rank, as eplb.py) or slot "
+      "(ascending slot index)");
   add_topology_options(options);
   po::variables_map vm;
   if (!parse_args("plan",
@@ -64,7 +100,13 @@ int cmd_plan(const Args& args) {
   require_option("plan", vm, "workload");
   const Topology topo = topology_from("plan", vm);
   const auto made = make_strategy(vm["strategy"].as<std::string>());
-  const Workload workload = make_workload(vm["workload"].as<std::string>());
+  const std::string order = vm["log2phy-order"].as<std::string>();
+  if (order != "rank" && order != "slot") {
+    throw InputError(fmt::format("--log2phy-order {}: valid values are rank (eplb.py's order) and "
+                                 "slot (ascending slot index)",
+                                 order));
+  }
+  const Workload workload = make_workload(keep_zero_layers(vm["workload"].as<std::string>()));
 
   LoadMatrix load;
   std::string window;
@@ -85,20 +127,55 @@ int cmd_plan(const Args& args) {
             ? std::string("the only step")
             : fmt::format("the sum of all {} steps (use --step K for one)", workload.num_steps());
   }
+  check_load_matrix(load, fmt::format("{} ({})", workload.spec, window));
   topo.validate(static_cast<int>(load.cols()));
+  check_plan_size(static_cast<int>(load.rows()), topo);
 
   const auto start = std::chrono::steady_clock::now();
   const Placement placement = made.product->plan(load, topo);
   const auto stop = std::chrono::steady_clock::now();
   require_valid(placement, topo, static_cast<int>(load.rows()), static_cast<int>(load.cols()),
                 made.canonical);
-  const Metrics metrics = compute_metrics(load, placement, topo);
+  // Every row is planned (and written), but metrics skip the all-zero layers, as `eplb run` does
+  // (it drops them when loading): their ratio of 1.0 would flatter balancedness_layer_mean.
+  std::vector<int> scored;
+  std::vector<long long> skipped;
+  for (int l = 0; l < static_cast<int>(load.rows()); ++l) {
+    if ((load.row(l).array() == 0.0).all()) {
+      skipped.push_back(workload.layer_id(l));
+    } else {
+      scored.push_back(l);
+    }
+  }
+  Metrics metrics;
+  if (skipped.empty()) {
+    metrics = compute_metrics(load, placement, topo);
+  } else {
+    Placement part;
+    part.policy = placement.policy;
+    part.phy2log = select_rows(placement.phy2log, scored);
+    part.logcnt = select_rows(placement.logcnt, scored);
+    metrics = compute_metrics(select_rows(load, scored), part, topo);
+    if (metrics.worst_layer >= 0) metrics.worst_layer = scored[static_cast<std::size_t>(metrics.worst_layer)];
+  }
+  for (const MetricInfo& info : metric_infos()) {
+    if (!std::isfinite(metric_value(metrics, info.name))) {
+      throw InputError(fmt::format("{}: metric {} is not finite ({}); the loads are too large or "
+                                   "too small to score in double precision",
+                                   workload.spec, info.name, metric_value(metrics, info.name)));
+    }
+  }
 
   fmt::print("strategy   {}\n", made.canonical);
   fmt::print("policy     {}\n", to_string(placement.policy));
   fmt::print("workload   {}  ({} layers x {} experts; planned and scored on {})\n", workload.spec,
              load.rows(), load.cols(), window);
   for (const std::string& note : workload.notes) fmt::print("           note: {}\n", note);
+  if (!skipped.empty()) {
+    fmt::print("           note: metrics skip {} all-zero layer(s) (model layers {}); the plan "
+               "keeps them\n",
+               skipped.size(), fmt::join(skipped, ", "));
+  }
   fmt::print("topology   {}\n", topo.to_string());
   fmt::print("plan time  {:.1f} us (one call, not a benchmark; see eplb_bench)\n\n",
              std::chrono::duration<double, std::micro>(stop - start).count());
@@ -108,7 +185,7 @@ int cmd_plan(const Args& args) {
     fmt::print("{:<26} {:>12}\n", info.name,
                info.higher_is_better ? fmt::format("{:.6f}", v) : fmt::format("{:.0f}", v));
   }
-  fmt::print("{:<26} {:>12}\n", "worst_layer", metrics.worst_layer);
+  fmt::print("{:<26} {:>12}\n", "worst_layer", metrics.worst_layer < 0 ? -1 : workload.layer_id(metrics.worst_layer));
 
   if (vm.count("out") != 0U) {
     nlohmann::json doc;
@@ -123,12 +200,17 @@ int cmd_plan(const Args& args) {
                        {"num_nodes", topo.num_nodes},
                        {"num_gpus", topo.num_gpus}};
     doc["policy"] = to_string(placement.policy);
+    nlohmann::json layer_ids = nlohmann::json::array();
+    for (int l = 0; l < static_cast<int>(load.rows()); ++l) layer_ids.push_back(workload.layer_id(l));
+    doc["layers"] = layer_ids;  // the model's layer id of each row below
     doc["phy2log"] = rows_json(placement.phy2log);
-    doc["log2phy"] = log2phy_json(placement.log2phy());
+    doc["log2phy_order"] = order;
+    doc["log2phy"] = log2phy_json(placement.log2phy(order == "slot"));
     doc["logcnt"] = rows_json(placement.logcnt);
     nlohmann::json m = nlohmann::json::object();
     for (const MetricInfo& info : metric_infos()) m[info.name] = metric_value(metrics, info.name);
-    m["worst_layer"] = metrics.worst_layer;
+    m["worst_layer"] = metrics.worst_layer < 0 ? -1 : workload.layer_id(metrics.worst_layer);
+    m["skipped_zero_layers"] = skipped;
     doc["metrics"] = m;
     const std::string path = vm["out"].as<std::string>();
     write_file_atomic(path, doc.dump() + "\n");

@@ -308,7 +308,8 @@ Expansion expand_plan(const Plan& plan, const WorkloadLoader& loader) {
         for (std::size_t ti = 0; ti < a.topologies->size(); ++ti) {
           const Topology& topology = (*a.topologies)[ti];
           try {
-            topology.validate(wa.data->num_experts());
+            topology.validate(wa.data->num_experts(), Policy::kAuto);
+            check_plan_size(wa.data->num_layers(), topology);
           } catch (const InputError& e) {
             const std::string message =
                 fmt::format("{}: topology {} does not fit '{}' ({} experts): {}", where,
@@ -338,6 +339,14 @@ Expansion expand_plan(const Plan& plan, const WorkloadLoader& loader) {
                 "max_steps={}",
                 out.strategies[si].spec, wa.spec, wb.spec, topology.to_string(),
                 to_string(protocol), plan.max_steps);
+            // A recorded file's bytes belong to the identity: an edited file under the same path
+            // reruns instead of reusing results of the old content.
+            for (const ResolvedWorkload* w : {&wa, &wb}) {
+              if (w == &wb && &wb == &wa) break;
+              if (!w->data->content_hash.empty()) {
+                run.identity += fmt::format("\ncontent({})={}", w->spec, w->data->content_hash);
+              }
+            }
             if (!identities.insert(run.identity).second) continue;  // repeated topology
             run.id = fingerprint(run.identity);
             run.index = static_cast<int>(out.runs.size());

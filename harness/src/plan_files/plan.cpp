@@ -15,6 +15,7 @@
 #include "eplb/error.hpp"
 #include "eplb/storage/files.hpp"
 #include "eplb/spec.hpp"
+#include "eplb/strategy.hpp"
 
 namespace eplb {
 namespace {
@@ -113,7 +114,7 @@ class PlanParser {
         if (required) fail(k, "missing (a topology needs replicas and gpus; groups, nodes: 1)");
         return 1;
       }
-      return static_cast<int>(integer(value[name], k, 1, 1 << 24));
+      return static_cast<int>(integer(value[name], k, 1, kMaxTopologySize));
     };
     Topology t;
     t.num_replicas = field("replicas", true);
@@ -237,6 +238,7 @@ Plan parse_plan(std::string_view text, const std::filesystem::path& path) {
   json root;
   // JSON parsers keep one of two repeated keys silently; in a plan that hides a mistake.
   std::vector<std::vector<std::string>> keys_seen;
+  std::string last_key = "(top level)";  // names the key of a value the parser rejects
   const json::parser_callback_t reject_repeats = [&](int, json::parse_event_t event, json& parsed) {
     if (event == json::parse_event_t::object_start) keys_seen.emplace_back();
     if (event == json::parse_event_t::object_end) keys_seen.pop_back();
@@ -248,14 +250,20 @@ Plan parse_plan(std::string_view text, const std::filesystem::path& path) {
             fmt::format("{}: {}: repeated key (a JSON object must not repeat a key)", where, key));
       }
       seen.push_back(key);
+      last_key = key;
     }
     return true;
   };
   try {
     root = json::parse(text.begin(), text.end(), reject_repeats);
   } catch (const json::parse_error& e) {
-    throw InputError(
-        fmt::format("{}:{}: not valid JSON: {}", where, line_of(text, e.byte), e.what()));
+    throw InputError(fmt::format("{}:{}: not valid JSON: {}", where, line_of(text, e.byte),
+                                 printable(e.what())));
+  } catch (const json::out_of_range& e) {
+    // nlohmann reports a number beyond double range (1e400) as out_of_range 406, without a place.
+    throw InputError(fmt::format("{}: key '{}' (or the value after it): {}; numbers must fit a "
+                                 "double (|x| < 1.8e308)",
+                                 where, printable(last_key), printable(e.what())));
   }
   const PlanParser p(where);
   if (!root.is_object()) p.fail("(top level)", "a plan is a JSON object {...}");
@@ -331,7 +339,16 @@ Plan parse_plan(std::string_view text, const std::filesystem::path& path) {
     plan.skip_invalid_topologies =
         p.boolean(root["skip_invalid_topologies"], "skip_invalid_topologies");
   }
-  if (root.contains("baseline")) plan.baseline = p.string(root["baseline"], "baseline");
+  if (root.contains("baseline")) {
+    // Matched against the canonical specs of the results, so `deepseek:policy=auto` is deepseek;
+    // a name no strategy has would silently drop the delta column.
+    const std::string text_value = p.string(root["baseline"], "baseline");
+    try {
+      plan.baseline = strategy_registry().canonical(text_value);
+    } catch (const InputError& e) {
+      p.fail("baseline", printable(e.what()));
+    }
+  }
   if (root.contains("guard")) {
     const json& g = p.object(root["guard"], "guard");
     p.check_keys(g, "guard", {"max_runs"});

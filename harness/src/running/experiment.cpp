@@ -5,15 +5,18 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <thread>
 
 #include "eplb/storage/atomic_file.hpp"
 #include "eplb/error.hpp"
+#include "eplb/storage/dir_lock.hpp"
 #include "eplb/storage/files.hpp"
 #include "eplb/storage/manifest.hpp"
 #include "eplb/reporting/plots.hpp"
 #include "eplb/storage/results.hpp"
 #include "eplb/reporting/summary.hpp"
+#include "eplb/strategy.hpp"
 
 namespace eplb {
 namespace {
@@ -46,7 +49,12 @@ json provenance_json() {
        {{"sha", p.git_sha},
         {"dirty", p.git_dirty ? json(*p.git_dirty) : json(nullptr)},
         {"source_dir", EPLB_SOURCE_DIR}}},
-      {"build", {{"type", p.build_type}, {"compiler", p.compiler}, {"sanitizers", p.sanitizers}}},
+      {"build",
+       {{"type", p.build_type},
+        {"compiler", p.compiler},
+        {"sanitizers", p.sanitizers},
+        {"sanitizer_flags", p.sanitizer_flags},
+        {"identity", build_identity(p)}}},
       {"host", {{"cpu", p.cpu}, {"cores", p.cores}, {"hostname", p.hostname}, {"os", p.os}}},
       {"libraries", libraries}};
   return j;
@@ -81,6 +89,35 @@ std::string plan_fingerprint(const json& manifest) {
   return manifest.contains("plan") ? manifest["plan"].value("fingerprint", "") : "";
 }
 
+// The identity of the binary that wrote a manifest ("" for manifests older than the field).
+std::string manifest_build(const json& manifest) {
+  return manifest.value("build_identity", std::string());
+}
+
+// True if `inner` is `outer` or lies inside it (both made absolute and normal first).
+bool inside(const fs::path& inner, const fs::path& outer) {
+  std::error_code ec;
+  const fs::path a = fs::weakly_canonical(fs::absolute(inner), ec);
+  const fs::path b = fs::weakly_canonical(fs::absolute(outer), ec);
+  auto ai = a.begin();
+  for (auto bi = b.begin(); bi != b.end(); ++bi, ++ai) {
+    if (bi->empty()) continue;  // a trailing separator
+    if (ai == a.end() || *ai != *bi) return false;
+  }
+  return true;
+}
+
+// A directory that is neither missing, nor empty, nor an eplb results directory: writing into it
+// would mix our files with someone else's.
+bool foreign_directory(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec) || fs::is_regular_file(dir / "manifest.json", ec)) return false;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().filename() != ".lock") return true;
+  }
+  return false;
+}
+
 // The most recent directory under results/<plan>/ with this tree tag, shard and plan text.
 std::optional<fs::path> resumable_dir(const fs::path& root, const std::string& suffix,
                                       const std::string& fingerprint) {
@@ -99,7 +136,8 @@ std::optional<fs::path> resumable_dir(const fs::path& root, const std::string& s
       continue;
     try {
       const auto manifest = try_read_manifest(entry.path());
-      if (manifest && plan_fingerprint(*manifest) == fingerprint)
+      if (manifest && plan_fingerprint(*manifest) == fingerprint &&
+          manifest_build(*manifest) == build_identity(provenance()))
         candidates.push_back(entry.path());
     } catch (const InputError&) {
       // not ours to resume
@@ -249,9 +287,36 @@ Outcome run_plan(const Plan& plan, const RunConfig& config, const WorkloadLoader
       for (int n = 2; fs::exists(dir); ++n) dir = root / fmt::format("{}-{}", base, n);
     }
   }
+  if (foreign_directory(dir)) {
+    throw InputError(fmt::format("--out {}: the directory holds files but no manifest.json, so it "
+                                 "is not an eplb results directory; give a new or empty directory",
+                                 dir.string()));
+  }
+  const DirectoryLock lock(dir, DirectoryLock::Mode::kExclusive, "run");
+  const std::string identity = build_identity(prov);
+  bool rebuilt = false;
   json manifest;
   if (auto previous = try_read_manifest(dir)) {
     manifest = *previous;
+    const std::string other_plan =
+        manifest.contains("plan") ? manifest["plan"].value("name", std::string()) : std::string();
+    if (!other_plan.empty() && other_plan != plan.name) {
+      throw InputError(fmt::format(
+          "{} holds the results of plan '{}', not '{}'; give this plan its own --out (its "
+          "results.csv, summary and manifest would be replaced)",
+          dir.string(), other_plan, plan.name));
+    }
+    if (manifest_build(manifest) != identity) {
+      if (!config.force) {
+        throw InputError(fmt::format(
+            "{} was written by another build ({}); this binary is {}. Resuming would mix plans "
+            "and plan times of two builds: pass --force to redo every run here with this build, "
+            "or give another --out",
+            dir.string(),
+            manifest_build(manifest).empty() ? "unknown" : manifest_build(manifest), identity));
+      }
+      rebuilt = true;
+    }
     if (manifest.value("shard", "0/1") != config.shard.to_string()) {
       throw InputError(fmt::format("{} holds shard {} of its sweep, not {}; pass another --out",
                                    dir.string(), manifest.value("shard", "0/1"),
@@ -270,6 +335,10 @@ Outcome run_plan(const Plan& plan, const RunConfig& config, const WorkloadLoader
   make_directories(dir / "runs");
   remove_temp_files(dir);
   remove_temp_files(dir / "runs");
+  if (rebuilt) {
+    say(config.log_stream, "note: {} was written by another build; --force redoes every run\n",
+        dir.string());
+  }
 
   const ResultStore store(dir);
   int finished_before = 0;
@@ -299,6 +368,7 @@ Outcome run_plan(const Plan& plan, const RunConfig& config, const WorkloadLoader
                       {"text", plan.text}};
   manifest["shard"] = config.shard.to_string();
   manifest["command_line"] = config.command_line;
+  manifest["build_identity"] = identity;
   const json current = provenance_json();
   for (const auto& [key, value] : current.items()) manifest[key] = value;
   if (!warning.empty()) {
@@ -354,15 +424,34 @@ Outcome merge_results(const std::vector<fs::path>& shard_dirs, const fs::path& o
   if (shard_dirs.empty()) throw InputError("eplb merge: no shard directories given");
   std::vector<json> manifests;
   std::vector<CsvTable> indexes;
-  for (const fs::path& dir : shard_dirs) {
-    std::error_code ec;
-    if (fs::equivalent(dir, out, ec)) {
-      throw InputError(fmt::format("--out {} is one of the shard directories; merge into a new one",
-                                   out.string()));
+  for (std::size_t i = 0; i < shard_dirs.size(); ++i) {
+    const fs::path& dir = shard_dirs[i];
+    if (inside(out, dir) || inside(dir, out)) {
+      throw InputError(fmt::format("--out {} overlaps the shard directory {}; merge into a new "
+                                   "directory beside them",
+                                   out.string(), dir.string()));
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (inside(dir, shard_dirs[j]) || inside(shard_dirs[j], dir)) {
+        throw InputError(fmt::format(
+            "shard directories {} and {} are the same or one holds the other; give each shard "
+            "once",
+            shard_dirs[j].string(), dir.string()));
+      }
     }
     manifests.push_back(read_manifest(dir));
     indexes.push_back(read_csv(dir / "index.csv"));
   }
+  std::vector<std::unique_ptr<DirectoryLock>> locks;
+  for (const fs::path& dir : shard_dirs) {
+    locks.push_back(std::make_unique<DirectoryLock>(dir, DirectoryLock::Mode::kShared, "merge"));
+  }
+  if (foreign_directory(out)) {
+    throw InputError(fmt::format("--out {}: the directory holds files but no manifest.json; give "
+                                 "a new or empty directory",
+                                 out.string()));
+  }
+  locks.push_back(std::make_unique<DirectoryLock>(out, DirectoryLock::Mode::kExclusive, "merge"));
   for (std::size_t i = 1; i < shard_dirs.size(); ++i) {
     if (plan_fingerprint(manifests[i]) != plan_fingerprint(manifests[0]) ||
         !same_table(indexes[i], indexes[0])) {
@@ -370,6 +459,14 @@ Outcome merge_results(const std::vector<fs::path>& shard_dirs, const fs::path& o
           fmt::format("{} and {} are not shards of one sweep (their plan text or run index differ: "
                       "same plan file and same eplb build needed)",
                       shard_dirs[0].string(), shard_dirs[i].string()));
+    }
+    if (manifest_build(manifests[i]) != manifest_build(manifests[0])) {
+      throw InputError(fmt::format(
+          "{} and {} were written by different builds ({} and {}); their plan times are not "
+          "comparable: rerun one shard with the other's build",
+          shard_dirs[0].string(), shard_dirs[i].string(),
+          manifest_build(manifests[0]).empty() ? "unknown" : manifest_build(manifests[0]),
+          manifest_build(manifests[i]).empty() ? "unknown" : manifest_build(manifests[i])));
     }
   }
   if (auto existing = try_read_manifest(out)) {
@@ -385,11 +482,15 @@ Outcome merge_results(const std::vector<fs::path>& shard_dirs, const fs::path& o
     const std::string text = m.value("shard", "0/1");
     const Shard s = parse_shard(text, "manifest.json shard");
     if (count != 0 && s.count != count) {
-      throw InputError(fmt::format("shards of different splits ({} and {}/{}) cannot be merged",
-                                   text, shards.front(), count));
+      throw InputError(fmt::format("shards of different splits ({} and {}) cannot be merged",
+                                   shards.front(), text));
+    }
+    if (std::find(shards.begin(), shards.end(), s.to_string()) != shards.end()) {
+      throw InputError(fmt::format(
+          "two of the directories hold shard {}; give each shard once", s.to_string()));
     }
     count = s.count;
-    shards.push_back(text);
+    shards.push_back(s.to_string());
   }
 
   make_directories(out / "runs");
@@ -463,6 +564,7 @@ Outcome report_results(const fs::path& dir, const ReportConfig& config) {
   if (!fs::is_directory(dir, ec)) {
     throw InputError(fmt::format("{}: no such results directory", dir.string()));
   }
+  const DirectoryLock lock(dir, DirectoryLock::Mode::kExclusive, "report");
   const auto manifest = try_read_manifest(dir);
   SummaryOptions options;
   options.title = dir.filename().string();
@@ -479,7 +581,13 @@ Outcome report_results(const fs::path& dir, const ReportConfig& config) {
     }
     shard = parse_shard(manifest->value("shard", "0/1"), (dir / "manifest.json").string());
   }
-  if (config.baseline) options.baseline = *config.baseline;
+  if (config.baseline) {
+    try {
+      options.baseline = strategy_registry().canonical(*config.baseline);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("--baseline {}: {}", printable(*config.baseline), e.what()));
+    }
+  }
 
   const bool have_csv = fs::is_regular_file(dir / "results.csv", ec);
   if (!have_csv && !fs::is_regular_file(dir / "index.csv", ec)) {

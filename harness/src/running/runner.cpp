@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <exception>
 #include <thread>
 
@@ -15,6 +16,7 @@
 #include "eplb/metrics.hpp"
 #include "eplb/storage/results.hpp"
 #include "eplb/validator.hpp"
+#include "eplb/workload.hpp"
 
 namespace eplb {
 namespace {
@@ -96,6 +98,28 @@ class Progress {
   bool shown_ = false;
 };
 
+// Every number is finite or the row is an error: names the first metric that is not.
+void require_finite_metrics(const Metrics& metrics) {
+  for (const MetricInfo& info : metric_infos()) {
+    const double v = metric_value(metrics, info.name);
+    if (!std::isfinite(v)) {
+      throw Error(fmt::format("metric {} is {} (not a finite number); the loads are too large or "
+                              "too small to score in double precision",
+                              info.name, v));
+    }
+  }
+  for (std::size_t l = 0; l < metrics.layers.size(); ++l) {
+    const LayerMetrics& lm = metrics.layers[l];
+    for (const double v : {lm.mean_gpu_load, lm.max_gpu_load, lm.balancedness}) {
+      if (!std::isfinite(v)) {
+        throw Error(fmt::format("layer {}: a per-layer metric is {} (not a finite number); the "
+                                "loads are too large or too small to score in double precision",
+                                l, v));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& result_columns() {
@@ -156,11 +180,18 @@ RunOutput evaluate_run(const Expansion& expansion, const Run& run, const EvalOpt
     const LoadMatrix& plan_load = wa.data->steps[static_cast<std::size_t>(plan_step)];
     const LoadMatrix& score_load = wb.data->steps[static_cast<std::size_t>(score_step)];
     try {
+      // Loaders refuse these already; a workload that reaches the runner another way (a future
+      // source, a summed window) must still not give an inf or NaN metric.
+      check_load_matrix(plan_load, fmt::format("workload '{}' step {}", wa.spec, plan_step));
+      if (cross || score_step != plan_step) {
+        check_load_matrix(score_load, fmt::format("workload '{}' step {}", wb.spec, score_step));
+      }
       const Placement placement = s.strategy->plan(plan_load, topo);
       if (const auto violation = find_violation(placement, topo, num_layers, num_experts)) {
         throw PlacementError("invalid placement: " + violation->message);
       }
       const Metrics metrics = compute_metrics(score_load, placement, topo);
+      require_finite_metrics(metrics);
 
       std::vector<double> micros;
       if (options.repeats > 0) {
@@ -207,7 +238,7 @@ RunOutput evaluate_run(const Expansion& expansion, const Run& run, const EvalOpt
     } catch (const std::exception& e) {
       std::fill(result.begin(), result.end(), std::string());
       result[1] = "error";
-      result[2] = e.what();
+      result[2] = printable(e.what());
       ++out.error_rows;
     }
     row.insert(row.end(), result.begin(), result.end());

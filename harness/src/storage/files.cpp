@@ -22,6 +22,10 @@ constexpr std::string_view kTempMarker = ".tmp.";
 }  // namespace
 
 std::string read_text_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InputError(fmt::format("cannot read {}: it is a directory; give a file", path.string()));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw InputError(fmt::format("cannot read {}: no such file or not readable", path.string()));

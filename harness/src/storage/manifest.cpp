@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "eplb/build_identity.hpp"
 #include "eplb/storage/files.hpp"
 
 namespace eplb {
@@ -51,22 +52,16 @@ std::string cpu_model() {
 
 Provenance collect() {
   Provenance p;
-  const std::string src = shell_word(EPLB_SOURCE_DIR);
-  if (auto sha = capture("git -C " + src + " rev-parse HEAD 2>/dev/null")) {
-    p.git_sha = trim(*sha);
-    if (auto status =
-            capture("git -C " + src + " status --porcelain --untracked-files=no 2>/dev/null")) {
-      p.git_dirty = !trim(*status).empty();
-    }
-  }
+  p.git_sha = EPLB_GIT_SHA;
+  if (p.git_sha != "unknown" && EPLB_GIT_DIRTY >= 0) p.git_dirty = EPLB_GIT_DIRTY == 1;
+  p.diff_hash = EPLB_GIT_DIFF_HASH;
   p.build_type = EPLB_BUILD_TYPE;
   p.compiler = EPLB_COMPILER;
+  p.sanitizer_flags = EPLB_SANITIZER_FLAGS;
+  p.sanitizers = !p.sanitizer_flags.empty();
 #if defined(__SANITIZE_ADDRESS__)
   p.sanitizers = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  p.sanitizers = true;
-#endif
+  if (p.sanitizer_flags.empty()) p.sanitizer_flags = "address";
 #endif
   p.cpu = cpu_model();
   p.cores = static_cast<int>(std::thread::hardware_concurrency());
@@ -97,6 +92,13 @@ Provenance collect() {
 const Provenance& provenance() {
   static const Provenance p = collect();
   return p;
+}
+
+std::string build_identity(const Provenance& p) {
+  std::string tree = p.git_sha;
+  if (p.git_dirty.value_or(false)) tree += "-dirty." + p.diff_hash;
+  return fmt::format("{} {}{}", tree, p.build_type.empty() ? "unknown-build-type" : p.build_type,
+                     p.sanitizers ? " +sanitize=" + p.sanitizer_flags : "");
 }
 
 bool is_release_build() { return std::string_view(EPLB_BUILD_TYPE) == "Release"; }

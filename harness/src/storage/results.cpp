@@ -3,6 +3,8 @@
 
 #include <fmt/core.h>
 
+#include <charconv>
+
 #include <map>
 
 #include "eplb/storage/atomic_file.hpp"
@@ -96,7 +98,14 @@ Assembled assemble_results(const std::vector<std::filesystem::path>& dirs, const
   for (const auto& entry : index.rows) {
     const std::string& run_text = entry[static_cast<std::size_t>(run_col)];
     const std::string& id = entry[static_cast<std::size_t>(id_col)];
-    const int run = std::stoi(run_text);
+    int run = 0;
+    const auto [end, ec] =
+        std::from_chars(run_text.data(), run_text.data() + run_text.size(), run);
+    if (ec != std::errc() || end != run_text.data() + run_text.size() || run < 0) {
+      throw InputError(fmt::format("index.csv: run number '{}' is not a non-negative integer; the "
+                                   "file is damaged (rerun the plan to rewrite it)",
+                                   printable(run_text)));
+    }
     if (run % shard.count != shard.index) continue;
     ++out.runs_expected;
     bool found = false;

@@ -61,7 +61,9 @@ class NearTiePacker final : public Packer {
       int best_same = kNone;
       for (const int p : open) {
         const double lp = load[at(p)];
-        if (lp + eps < best_load) {
+        // The first open pack is always a candidate: with pack loads at +inf (a row whose sum
+        // overflows) `lp + eps < inf` never holds, and no choice would index pack -1.
+        if (best < 0 || lp + eps < best_load) {
           best = p;
           best_load = lp;
           best_same = labelled ? same[at(p * num_labels + label)] : kNone;

@@ -21,10 +21,20 @@ struct Workload {
   std::string provenance;   // where they come from: file (+ SOURCES.md section) or generator + seed
   std::vector<std::string> notes;  // e.g. "dropped 3 all-zero layers (rows 0, 1, 2)"
   std::vector<LoadMatrix> steps;   // >= 1 step, all [layers x experts] with the same shape
+  // The model's layer id of each row (recorded files: e.g. 3..60 after DeepSeek-V3's dense
+  // layers are dropped); empty means row l is layer l.
+  std::vector<long long> layer_ids;
+  // Recorded files: "fnv1a64:<16 hex digits>" of the file's bytes, so that a results directory
+  // notices a file changed under the same path; empty for generated workloads (the spec and seed
+  // determine them).
+  std::string content_hash;
 
   int num_steps() const { return static_cast<int>(steps.size()); }
   int num_layers() const { return steps.empty() ? 0 : static_cast<int>(steps.front().rows()); }
   int num_experts() const { return steps.empty() ? 0 : static_cast<int>(steps.front().cols()); }
+  long long layer_id(int row) const {
+    return layer_ids.empty() ? row : layer_ids[static_cast<std::size_t>(row)];
+  }
 };
 
 class WorkloadSource {
@@ -46,7 +56,8 @@ Workload make_workload(std::string_view spec_or_path);
 std::string resolve_workload_spec(std::string_view spec_or_path);
 
 // Checks a load matrix read from `where` (file name, or spec): at least one layer and one expert,
-// every value finite and >= 0. Throws InputError naming `where` and the first bad cell.
+// every value finite and >= 0, every layer's sum and the sum over all layers finite (strategies
+// and metrics add them). Throws InputError naming `where` and the first bad cell or layer.
 void check_load_matrix(const LoadMatrix& load, std::string_view where);
 
 }  // namespace eplb
