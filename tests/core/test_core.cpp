@@ -87,7 +87,7 @@ TEST(Topology, HierarchicalRulesBindOnlyTheHierarchicalPolicy) {
   EXPECT_NO_THROW(vllm.validate(4, Policy::kGlobal));
   expect_error<TopologyError>([&] { vllm.validate(4, Policy::kHierarchical); },
                               "groups % nodes == 0");
-  const Topology odd_gpus{12, 1, 4, 6};  // 6 GPUs over 4 nodes
+  const Topology odd_gpus{12, 4, 4, 6};  // 6 GPUs over 4 nodes
   EXPECT_NO_THROW(odd_gpus.validate(4, Policy::kGlobal));
   expect_error<TopologyError>([&] { odd_gpus.validate(4, Policy::kHierarchical); },
                               "gpus % nodes == 0");

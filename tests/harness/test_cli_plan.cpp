@@ -163,7 +163,7 @@ TEST_F(CliPlan, LoadsWhoseSumOverflowsAreRefused) {
   const std::string steps =
       file("steps.csv", "step,layer,e0,e1\n0,0,1e308,1\n1,0,1e308,1\n");
   expect_failure("--workload " + steps + " --replicas 2 --groups 1 --nodes 1 --gpus 1",
-                 {"steps.csv", "sum of all 2 steps", "infinity"});
+                 {"steps.csv", "sum of all 2 steps", "infinite"});
   const auto one = run_eplb("plan --workload " + steps +
                             " --replicas 2 --groups 1 --nodes 1 --gpus 1 --step 1");
   EXPECT_EQ(one.exit_code, 0) << one.err;
@@ -264,15 +264,16 @@ TEST(CliPlanFormats, AcceptsEveryRecordedFormat) {
     std::string expect;  // appears in stdout
   };
   const Case cases[] = {
-      {data + "wide.csv", "--replicas 4 --groups 1 --nodes 1 --gpus 2", "2 layers x 4 experts"},
+      {data + "wide.csv", "--replicas 4 --groups 1 --nodes 1 --gpus 2", "3 layers x 4 experts"},
       {data + "wide_steps.csv --step 2", "--replicas 3 --groups 1 --nodes 1 --gpus 3",
        "step 2 of 3"},
-      {data + "sglang.json", "--replicas 6 --groups 3 --nodes 1 --gpus 2", "dropped 1"},
+      {data + "sglang.json", "--replicas 6 --groups 3 --nodes 1 --gpus 2",
+       "metrics skip 1 all-zero layer(s)"},
       {data + "vllm.json", "--replicas 4 --groups 2 --nodes 2 --gpus 2", "sum of all 5 steps"},
       {"file:path=" + data + "harmoeny.csv,dataset=beta",
        "--replicas 3 --groups 1 --nodes 1 --gpus 1", "dataset=beta"},
       {"recorded:name=v3_decode_in1000out1000", "--replicas 288 --groups 8 --nodes 4 --gpus 32",
-       "58 layers x 256 experts"},
+       "metrics skip 3 all-zero layer(s) (model layers 0, 1, 2)"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.workload);

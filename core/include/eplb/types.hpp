@@ -93,7 +93,7 @@ struct Placement {
 
   // [layers x num_replicas] replica rank of each slot (0..logcnt-1 per expert), as eplb.py's
   // phyrank; empty (size 0) when the strategy does not know ranks.
-  IndexMatrix phyrank;
+  IndexMatrix phyrank = IndexMatrix();
 
   // log2phy derived from phy2log: each expert's slots in replica-rank order (eplb.py's order)
   // when phyrank is filled, else in ascending slot order. `ascending` forces slot order.

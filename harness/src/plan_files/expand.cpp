@@ -341,11 +341,11 @@ Expansion expand_plan(const Plan& plan, const WorkloadLoader& loader) {
                 to_string(protocol), plan.max_steps);
             // A recorded file's bytes belong to the identity: an edited file under the same path
             // reruns instead of reusing results of the old content.
-            for (const ResolvedWorkload* w : {&wa, &wb}) {
-              if (w == &wb && &wb == &wa) break;
-              if (!w->data->content_hash.empty()) {
-                run.identity += fmt::format("\ncontent({})={}", w->spec, w->data->content_hash);
-              }
+            if (!wa.data->content_hash.empty()) {
+              run.identity += fmt::format("\ncontent({})={}", wa.spec, wa.data->content_hash);
+            }
+            if (&wb != &wa && !wb.data->content_hash.empty()) {
+              run.identity += fmt::format("\ncontent({})={}", wb.spec, wb.data->content_hash);
             }
             if (!identities.insert(run.identity).second) continue;  // repeated topology
             run.id = fingerprint(run.identity);

@@ -99,9 +99,8 @@ Assembled assemble_results(const std::vector<std::filesystem::path>& dirs, const
     const std::string& run_text = entry[static_cast<std::size_t>(run_col)];
     const std::string& id = entry[static_cast<std::size_t>(id_col)];
     int run = 0;
-    const auto [end, ec] =
-        std::from_chars(run_text.data(), run_text.data() + run_text.size(), run);
-    if (ec != std::errc() || end != run_text.data() + run_text.size() || run < 0) {
+    const auto parsed = std::from_chars(run_text.data(), run_text.data() + run_text.size(), run);
+    if (parsed.ec != std::errc() || parsed.ptr != run_text.data() + run_text.size() || run < 0) {
       throw InputError(fmt::format("index.csv: run number '{}' is not a non-negative integer; the "
                                    "file is damaged (rerun the plan to rewrite it)",
                                    printable(run_text)));
