@@ -1,7 +1,7 @@
 // printable(): see error.hpp.
-#include <fmt/core.h>
-
 #include "eplb/error.hpp"
+
+#include <fmt/core.h>
 
 namespace eplb {
 

@@ -37,10 +37,10 @@ void Topology::validate(int num_experts) const {
   if (num_nodes <= 0) fail("num_nodes must be > 0 (--nodes)");
   if (num_gpus <= 0) fail("num_gpus must be > 0 (--gpus)");
   if (num_experts <= 0) fail("the load matrix must have at least one expert column");
-  for (const auto& [value, option] : {std::pair{num_replicas, "num_replicas (--replicas)"},
-                                      std::pair{num_groups, "num_groups (--groups)"},
-                                      std::pair{num_nodes, "num_nodes (--nodes)"},
-                                      std::pair{num_gpus, "num_gpus (--gpus)"}}) {
+  for (const auto& [value, option] :
+       {std::pair{num_replicas, "num_replicas (--replicas)"},
+        std::pair{num_groups, "num_groups (--groups)"}, std::pair{num_nodes, "num_nodes (--nodes)"},
+        std::pair{num_gpus, "num_gpus (--gpus)"}}) {
     if (value > kMaxTopologySize) {
       fail(fmt::format("{} = {} exceeds the limit of {}", option, value, kMaxTopologySize));
     }
@@ -63,9 +63,10 @@ void Topology::validate(int num_experts, Policy policy) const {
   validate(num_experts);
   if (resolve(policy) != Policy::kHierarchical) return;
   const std::string why = policy == Policy::kAuto
-                              ? fmt::format("policy=auto picks hierarchical because {} groups "
-                                            "split evenly over {} nodes",
-                                            num_groups, num_nodes)
+                              ? fmt::format(
+                                    "policy=auto picks hierarchical because {} groups "
+                                    "split evenly over {} nodes",
+                                    num_groups, num_nodes)
                               : std::string("policy=hierarchical");
   if (num_gpus % num_nodes != 0) {
     topology_fail(*this, num_experts,
@@ -123,9 +124,8 @@ Log2Phy Placement::log2phy(bool ascending) const {
                       static_cast<std::size_t>(out.num_experts) *
                       static_cast<std::size_t>(out.max_count),
                   -1);
-  const bool by_rank =
-      !ascending && phyrank.rows() == phy2log.rows() && phyrank.cols() == phy2log.cols() &&
-      phyrank.size() > 0;
+  const bool by_rank = !ascending && phyrank.rows() == phy2log.rows() &&
+                       phyrank.cols() == phy2log.cols() && phyrank.size() > 0;
   std::vector<int> fill(static_cast<std::size_t>(out.num_experts));
   for (int l = 0; l < out.num_layers; ++l) {
     std::fill(fill.begin(), fill.end(), 0);

@@ -79,7 +79,8 @@ std::optional<Violation> find_violation(const Placement& p, const Topology& topo
       // (expert, rank) pairs index a table of R cells through the experts' count offsets.
       offset.assign(static_cast<std::size_t>(num_experts), 0);
       for (int e = 1; e < num_experts; ++e)
-        offset[static_cast<std::size_t>(e)] = offset[static_cast<std::size_t>(e - 1)] + p.logcnt(l, e - 1);
+        offset[static_cast<std::size_t>(e)] =
+            offset[static_cast<std::size_t>(e - 1)] + p.logcnt(l, e - 1);
       taken.assign(static_cast<std::size_t>(R), 0);
       for (int s = 0; s < R; ++s) {
         const int e = p.phy2log(l, s);
@@ -89,7 +90,8 @@ std::optional<Violation> find_violation(const Placement& p, const Topology& topo
           return make("phyrank", l, s, e, fmt::format("replica rank {} outside [0, {})", r, c));
         }
         char& t = taken[static_cast<std::size_t>(offset[static_cast<std::size_t>(e)] + r)];
-        if (t != 0) return make("phyrank", l, s, e, fmt::format("replica rank {} appears twice", r));
+        if (t != 0)
+          return make("phyrank", l, s, e, fmt::format("replica rank {} appears twice", r));
         t = 1;
       }
     }

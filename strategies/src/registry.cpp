@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <map>
 
-#include "eplb/error.hpp"
 #include "deepseek_float32.hpp"
+#include "eplb/error.hpp"
 #include "eplb/pipeline.hpp"
 
 namespace eplb {

@@ -8,6 +8,7 @@
 #include "eplb/spec.hpp"
 #include "eplb/types.hpp"
 #include "eplb/validator.hpp"
+#include "matrices.hpp"
 
 namespace eplb {
 namespace {
@@ -23,27 +24,8 @@ void expect_error(Fn fn, const std::string& needle) {
   }
 }
 
-// A matrix from nested braces, row by row.
-template <class Matrix>
-Matrix matrix(std::initializer_list<std::initializer_list<typename Matrix::Scalar>> values) {
-  Matrix m(static_cast<Eigen::Index>(values.size()),
-           static_cast<Eigen::Index>(values.begin()->size()));
-  Eigen::Index r = 0;
-  for (const auto& row : values) {
-    Eigen::Index c = 0;
-    for (const auto v : row) m(r, c++) = v;
-    ++r;
-  }
-  return m;
-}
-
-IndexMatrix rows(std::initializer_list<std::initializer_list<int>> values) {
-  return matrix<IndexMatrix>(values);
-}
-
-LoadMatrix loads(std::initializer_list<std::initializer_list<double>> values) {
-  return matrix<LoadMatrix>(values);
-}
+using test::loads;
+using test::rows;
 
 // ---- Topology -----------------------------------------------------------------------------------
 
@@ -63,10 +45,16 @@ TEST(Topology, EachRuleHasItsOwnMessage) {
   expect_error<TopologyError>([] { Topology{8, 1, 1, 0}.validate(4); }, "num_gpus must be > 0");
   expect_error<TopologyError>([] { Topology{3, 1, 1, 1}.validate(4); }, "replicas >= experts");
   expect_error<TopologyError>([] { Topology{10, 1, 1, 4}.validate(4); }, "replicas % gpus == 0");
-  expect_error<TopologyError>([] { Topology{12, 4, 4, 6}.validate(4, Policy::kAuto); },
-                              "gpus % nodes == 0 is required by the hierarchical policy");
-  expect_error<TopologyError>([] { Topology{8, 3, 1, 2}.validate(4, Policy::kAuto); },
-                              "experts % groups == 0 is required by the hierarchical policy");
+  expect_error<TopologyError>(
+      [] {
+        Topology{12, 4, 4, 6}.validate(4, Policy::kAuto);
+      },
+      "gpus % nodes == 0 is required by the hierarchical policy");
+  expect_error<TopologyError>(
+      [] {
+        Topology{8, 3, 1, 2}.validate(4, Policy::kAuto);
+      },
+      "experts % groups == 0 is required by the hierarchical policy");
   expect_error<TopologyError>([] { Topology{8, 1, 1, 1}.validate(0); }, "at least one expert");
 }
 

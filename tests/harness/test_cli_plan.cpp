@@ -139,10 +139,12 @@ TEST_F(CliPlan, InvalidTopologyNamesTheRule) {
 
 // eplb.py (and vLLM, SGLang) plan E % G != 0 and P % N != 0 with the global policy.
 TEST_F(CliPlan, GlobalPolicyAcceptsUnevenGroupsAndNodes) {
-  const auto r = run_eplb("plan --workload " + good_ + " --replicas 16 --groups 5 --nodes 2 --gpus 8");
+  const auto r =
+      run_eplb("plan --workload " + good_ + " --replicas 16 --groups 5 --nodes 2 --gpus 8");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("global"), std::string::npos);
-  const auto odd = run_eplb("plan --workload " + good_ + " --replicas 18 --groups 3 --nodes 2 --gpus 3");
+  const auto odd =
+      run_eplb("plan --workload " + good_ + " --replicas 18 --groups 3 --nodes 2 --gpus 3");
   EXPECT_EQ(odd.exit_code, 0) << odd.err;
   expect_failure("--workload " + good_ +
                      " --replicas 16 --groups 5 --nodes 2 --gpus 8 --strategy "
@@ -154,18 +156,18 @@ TEST_F(CliPlan, GlobalPolicyAcceptsUnevenGroupsAndNodes) {
 // heap-buffer-overflow); such loads are now refused, naming file and layer.
 TEST_F(CliPlan, LoadsWhoseSumOverflowsAreRefused) {
   const std::string big = file("big.csv", "layer,e0,e1\n0,1e308,1e308\n");
-  expect_failure("--workload " + big + " --replicas 2 --groups 2 --nodes 1 --gpus 1 --strategy seed000",
-                 {"big.csv", "layer 0", "sum to infinity"});
+  expect_failure(
+      "--workload " + big + " --replicas 2 --groups 2 --nodes 1 --gpus 1 --strategy seed000",
+      {"big.csv", "layer 0", "sum to infinity"});
   const std::string layers = file("layers.csv", "layer,e0,e1\n0,1e308,1\n1,1e308,1\n");
   expect_failure("--workload " + layers + " --replicas 2 --groups 1 --nodes 1 --gpus 1",
                  {"layers.csv", "layers 0..1 sum to infinity"});
   // Two steps that are finite one by one but whose sum (planned by default) overflows.
-  const std::string steps =
-      file("steps.csv", "step,layer,e0,e1\n0,0,1e308,1\n1,0,1e308,1\n");
+  const std::string steps = file("steps.csv", "step,layer,e0,e1\n0,0,1e308,1\n1,0,1e308,1\n");
   expect_failure("--workload " + steps + " --replicas 2 --groups 1 --nodes 1 --gpus 1",
                  {"steps.csv", "sum of all 2 steps", "infinite"});
-  const auto one = run_eplb("plan --workload " + steps +
-                            " --replicas 2 --groups 1 --nodes 1 --gpus 1 --step 1");
+  const auto one =
+      run_eplb("plan --workload " + steps + " --replicas 2 --groups 1 --nodes 1 --gpus 1 --step 1");
   EXPECT_EQ(one.exit_code, 0) << one.err;
 }
 

@@ -14,15 +14,16 @@
 #include <tuple>
 
 #include "cli_run.hpp"
-#include "eplb/reporting/analysis.hpp"
-#include "eplb/storage/csv.hpp"
 #include "eplb/error.hpp"
-#include "eplb/running/experiment.hpp"
-#include "eplb/storage/files.hpp"
 #include "eplb/metrics.hpp"
+#include "eplb/reporting/analysis.hpp"
 #include "eplb/reporting/plots.hpp"
-#include "eplb/storage/results.hpp"
 #include "eplb/reporting/summary.hpp"
+#include "eplb/running/experiment.hpp"
+#include "eplb/storage/csv.hpp"
+#include "eplb/storage/files.hpp"
+#include "eplb/storage/results.hpp"
+#include "quiet_harness.hpp"
 
 namespace eplb {
 namespace {
@@ -91,25 +92,8 @@ std::string tiny_plan(const std::string& extra = "", int repeats = 0) {
          extra + "}";
 }
 
-RunConfig quiet_config(const fs::path& out) {
-  RunConfig config;
-  config.out = out;
-  config.plots = false;
-  config.progress = false;
-  config.out_stream = nullptr;
-  config.log_stream = nullptr;
-  return config;
-}
-
-std::string expect_input_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected InputError";
-  return {};
-}
+using test::expect_input_error;
+using test::quiet_config;
 
 // ---- CSV -----------------------------------------------------------------------------------
 
@@ -429,10 +413,7 @@ TEST(HarnessStore, ShardsMergeToTheUnshardedResult) {
     EXPECT_EQ(o.runs_found, 6);
     shards.push_back(root / fmt::format("shard{}", i));
   }
-  MergeConfig merge;
-  merge.plots = false;
-  merge.out_stream = nullptr;
-  merge.log_stream = nullptr;
+  const MergeConfig merge = test::quiet_merge_config();
   // Two of three shards: the merge says runs are missing.
   const Outcome partial = merge_results({shards[0], shards[2]}, root / "partial", merge);
   EXPECT_EQ(partial.runs_expected, 18);
@@ -477,10 +458,7 @@ TEST(HarnessReport, RedrawsFromCsvAndAssemblesAnInterruptedSweep) {
   const Plan plan = parse_plan(tiny_plan(), "report.json");
   const fs::path dir = fs::path(test::make_temp_dir("report")) / "out";
   const Outcome run = run_plan(plan, quiet_config(dir), test_loader);
-  ReportConfig config;
-  config.plots = false;
-  config.out_stream = nullptr;
-  config.log_stream = nullptr;
+  const ReportConfig config = test::quiet_report_config();
   fs::remove(dir / "summary.md");
   EXPECT_EQ(report_results(dir, config).summary, run.summary);
   EXPECT_TRUE(fs::exists(dir / "summary.md"));

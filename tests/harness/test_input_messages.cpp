@@ -11,21 +11,12 @@
 #include "eplb/error.hpp"
 #include "eplb/running/experiment.hpp"
 #include "eplb/storage/csv.hpp"
+#include "quiet_harness.hpp"
 
 namespace eplb {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string input_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected InputError";
-  return {};
-}
 
 // "ok": 1 layer x 4 experts; "huge": two loads of 1e308, whose sum overflows.
 WorkloadData loader(std::string_view text) {
@@ -41,30 +32,12 @@ WorkloadData loader(std::string_view text) {
   return data;
 }
 
-RunConfig quiet(const fs::path& out) {
-  RunConfig config;
-  config.out = out;
-  config.plots = false;
-  config.progress = false;
-  config.out_stream = nullptr;
-  config.log_stream = nullptr;
-  return config;
-}
-
-ReportConfig quiet_report() {
-  ReportConfig config;
-  config.plots = false;
-  config.out_stream = nullptr;
-  config.log_stream = nullptr;
-  return config;
-}
-
 const char* kPlan = R"({"strategies": ["deepseek", "seed000"], "workloads": ["ok", "huge"],
     "topologies": [{"replicas": 4, "gpus": 2}]})";
 
 TEST(InputMessages, OverflowingLoadsGiveErrorRowsNeverNumbers) {
   const fs::path dir = fs::path(test::make_temp_dir("huge")) / "out";
-  const Outcome o = run_plan(parse_plan(kPlan, "huge.json"), quiet(dir), loader);
+  const Outcome o = run_plan(parse_plan(kPlan, "huge.json"), test::quiet_config(dir), loader);
   EXPECT_EQ(o.stats.error_rows, 2);
   const CsvTable t = read_csv(dir / "results.csv");
   const auto col = [&](const char* name) { return static_cast<std::size_t>(t.column(name, "t")); };
@@ -85,43 +58,48 @@ TEST(InputMessages, OverflowingLoadsGiveErrorRowsNeverNumbers) {
 
 TEST(InputMessages, PlanFileProblemsNameFileAndKey) {
   const fs::path dir = test::make_temp_dir("planmsg");
-  EXPECT_NE(input_error([&] { load_plan(dir); }).find("is a directory"), std::string::npos);
-  const std::string big = input_error([] {
+  EXPECT_NE(test::expect_input_error([&] { load_plan(dir); }).find("is a directory"),
+            std::string::npos);
+  const std::string big = test::expect_input_error([] {
     parse_plan(R"({"strategies": ["deepseek"], "workloads": ["ok"],
         "topologies": [{"replicas": 1e400, "gpus": 1}]})",
                "big.json");
   });
   EXPECT_NE(big.find("big.json: key 'replicas'"), std::string::npos) << big;
   EXPECT_NE(big.find("1e400"), std::string::npos) << big;
-  const std::string ctl = input_error([] { parse_plan("{\"strategies\x01\": 1}", "ctl.json"); });
+  const std::string ctl =
+      test::expect_input_error([] { parse_plan("{\"strategies\x01\": 1}", "ctl.json"); });
   EXPECT_EQ(ctl.find('\x01'), std::string::npos) << ctl;
 }
 
 TEST(InputMessages, BaselinesAreCanonicalAndMustExist) {
   const std::string base = R"({"strategies": ["deepseek", "seed003"], "workloads": ["ok"],
       "topologies": [{"replicas": 4, "gpus": 2}], "baseline": )";
-  EXPECT_NE(input_error([&] { parse_plan(base + R"("nosuch:x=1"})", "b.json"); })
-                .find("b.json: baseline: unknown strategy 'nosuch'"),
+  EXPECT_NE(test::expect_input_error([&] {
+              parse_plan(base + R"("nosuch:x=1"})", "b.json");
+            }).find("b.json: baseline: unknown strategy 'nosuch'"),
             std::string::npos);
   EXPECT_EQ(parse_plan(base + R"("deepseek:policy=auto"})", "b.json").baseline, "deepseek");
   const fs::path dir = fs::path(test::make_temp_dir("baseline")) / "out";
-  run_plan(parse_plan(base + R"("seed003"})", "b.json"), quiet(dir), loader);
-  ReportConfig report = quiet_report();
+  run_plan(parse_plan(base + R"("seed003"})", "b.json"), test::quiet_config(dir), loader);
+  ReportConfig report = test::quiet_report_config();
   report.baseline = "nosuch";
-  EXPECT_NE(input_error([&] { report_results(dir, report); }).find("--baseline nosuch"),
-            std::string::npos);
+  EXPECT_NE(
+      test::expect_input_error([&] { report_results(dir, report); }).find("--baseline nosuch"),
+      std::string::npos);
   report.baseline = "deepseek:policy=auto";
   EXPECT_NE(report_results(dir, report).summary.find("(baseline)"), std::string::npos);
 }
 
 TEST(InputMessages, DamagedIndexNamesTheRunNumber) {
   const fs::path dir = fs::path(test::make_temp_dir("index")) / "out";
-  run_plan(parse_plan(kPlan, "idx.json"), quiet(dir), loader);
+  run_plan(parse_plan(kPlan, "idx.json"), test::quiet_config(dir), loader);
   CsvTable index = read_csv(dir / "index.csv");
   index.rows[0][static_cast<std::size_t>(index.column("run", "index.csv"))] = "x1";
   test::write_text((dir / "index.csv").string(), to_csv(index));
   fs::remove(dir / "results.csv");  // report assembles results.csv from index.csv and runs/
-  const std::string message = input_error([&] { report_results(dir, quiet_report()); });
+  const std::string message =
+      test::expect_input_error([&] { report_results(dir, test::quiet_report_config()); });
   EXPECT_NE(message.find("index.csv: run number 'x1'"), std::string::npos) << message;
 }
 

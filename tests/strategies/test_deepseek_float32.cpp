@@ -66,8 +66,9 @@ TEST(DeepseekFloat32, PolicyWorksAndOtherComponentsAreRefused) {
   w << 4, 3, 2, 1;
   EXPECT_EQ(plan("deepseek:precision=float32,policy=global", w, Topology{8, 2, 2, 4}).policy,
             Policy::kGlobal);
-  for (const char* spec : {"seed003:precision=float32", "compose:precision=float32,gpu_pack=diverse",
-                           "deepseek:precision=float32,replicate=waterfill"}) {
+  for (const char* spec :
+       {"seed003:precision=float32", "compose:precision=float32,gpu_pack=diverse",
+        "deepseek:precision=float32,replicate=waterfill"}) {
     try {
       make_strategy(spec);
       ADD_FAILURE() << spec << " was accepted";

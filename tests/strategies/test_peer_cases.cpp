@@ -12,32 +12,17 @@
 #include "eplb/error.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/validator.hpp"
+#include "matrices.hpp"
 
 namespace eplb {
 namespace {
 
 LoadMatrix weights(std::initializer_list<std::initializer_list<double>> rows) {
-  LoadMatrix m(static_cast<Eigen::Index>(rows.size()),
-               static_cast<Eigen::Index>(rows.begin()->size()));
-  Eigen::Index r = 0;
-  for (const auto& row : rows) {
-    Eigen::Index c = 0;
-    for (const double v : row) m(r, c++) = v;
-    ++r;
-  }
-  return m;
+  return test::loads(rows);
 }
 
 IndexMatrix indices(std::initializer_list<std::initializer_list<int>> rows) {
-  IndexMatrix m(static_cast<Eigen::Index>(rows.size()),
-                static_cast<Eigen::Index>(rows.begin()->size()));
-  Eigen::Index r = 0;
-  for (const auto& row : rows) {
-    Eigen::Index c = 0;
-    for (const int v : row) m(r, c++) = v;
-    ++r;
-  }
-  return m;
+  return test::rows(rows);
 }
 
 // Every registered strategy, plus the float32 reproduction of eplb.py.
@@ -58,9 +43,10 @@ Placement plan_valid(const std::string& spec, const LoadMatrix& w, const Topolog
   return p;
 }
 
-// ---- DeepSeek README example ---------------------------------------------------------------------
-// deepseek-ai/EPLB, README.md "Example" (also vllm-project/vllm tests/distributed/
-// test_eplb_algo.py::test_basic_rebalance, which types the same output).
+// ---- DeepSeek README example
+// --------------------------------------------------------------------- deepseek-ai/EPLB, README.md
+// "Example" (also vllm-project/vllm tests/distributed/ test_eplb_algo.py::test_basic_rebalance,
+// which types the same output).
 const LoadMatrix kReadmeWeight = weights({{90, 132, 40, 61, 104, 165, 39, 4, 73, 56, 183, 86},
                                           {20, 107, 104, 64, 19, 197, 187, 157, 172, 86, 16, 27}});
 const Topology kReadmeTopology{16, 4, 2, 8};
@@ -68,8 +54,8 @@ const Topology kReadmeTopology{16, 4, 2, 8};
 TEST(PeerCases, DeepSeekReadmeExampleExactInBothPrecisions) {
   const IndexMatrix phy2log = indices({{5, 6, 5, 7, 8, 4, 3, 4, 10, 9, 10, 2, 0, 1, 11, 1},
                                        {7, 10, 6, 8, 6, 11, 8, 9, 2, 4, 5, 1, 5, 0, 3, 1}});
-  const IndexMatrix logcnt = indices(
-      {{1, 2, 1, 1, 2, 2, 1, 1, 1, 1, 2, 1}, {1, 2, 1, 1, 1, 2, 2, 1, 2, 1, 1, 1}});
+  const IndexMatrix logcnt =
+      indices({{1, 2, 1, 1, 2, 2, 1, 1, 1, 1, 2, 1}, {1, 2, 1, 1, 1, 2, 2, 1, 2, 1, 1, 1}});
   for (const char* spec : {"deepseek", "deepseek:precision=float32"}) {
     const Placement p = plan_valid(spec, kReadmeWeight, kReadmeTopology);
     EXPECT_EQ(p.phy2log, phy2log) << spec;
@@ -132,8 +118,8 @@ TEST(PeerCases, VllmExtremeWeightImbalance) {
 
 // test_multiple_layers: 3 layers (ascending, descending, equal), each sums to R.
 TEST(PeerCases, VllmMultipleLayers) {
-  const LoadMatrix w = weights(
-      {{10, 20, 30, 40, 50, 60}, {60, 50, 40, 30, 20, 10}, {25, 25, 25, 25, 25, 25}});
+  const LoadMatrix w =
+      weights({{10, 20, 30, 40, 50, 60}, {60, 50, 40, 30, 20, 10}, {25, 25, 25, 25, 25, 25}});
   for (const std::string& spec : every_strategy()) {
     SCOPED_TRACE(spec);
     const Placement p = plan_valid(spec, w, Topology{8, 2, 2, 4});
@@ -171,8 +157,7 @@ TEST(PeerCases, VllmSmallScaleHierarchical) {
 TEST(PeerCases, VllmGlobalLoadBalanceFallback) {
   for (const std::string& spec : every_strategy()) {
     SCOPED_TRACE(spec);
-    const Placement p =
-        plan_valid(spec, weights({{10, 20, 30, 40, 50, 60}}), Topology{8, 3, 2, 4});
+    const Placement p = plan_valid(spec, weights({{10, 20, 30, 40, 50, 60}}), Topology{8, 3, 2, 4});
     EXPECT_EQ(p.policy, Policy::kGlobal);
   }
 }
@@ -206,18 +191,19 @@ TEST(PeerCases, VllmAdditionalCases) {
 // with unused slots, -1; eplb-lab never leaves a slot unused) and the intra-GPU rearrangement
 // tests (vLLM's migration helper, not the algorithm).
 
-// ---- SGLang ----------------------------------------------------------------------------------------
+// ---- SGLang
+// ----------------------------------------------------------------------------------------
 // sgl-project/sglang ships eplb.py as python/sglang/srt/eplb/eplb_algorithms/deepseek.py and has
 // no algorithm-level unit test with expected outputs (test/srt/test_eplb.py is end to end). Its
 // JAX port sgl-project/sglang-jax tests the same algorithm (TestEPLB: deepseek rebalance basic /
 // hierarchical / wrapper) on np.random.rand weights, asserting shapes only; typed here with fixed
 // non-integer weights in (0, 1) and the same configurations.
 TEST(PeerCases, SglangJaxBasicAndHierarchical) {
-  const LoadMatrix basic = weights({{0.548814, 0.715189, 0.602763, 0.544883},
-                                    {0.423655, 0.645894, 0.437587, 0.891773}});
-  const LoadMatrix hier = weights(
-      {{0.963663, 0.383442, 0.791725, 0.528895, 0.568045, 0.925597, 0.071036, 0.087129},
-       {0.020218, 0.832620, 0.778157, 0.870012, 0.978618, 0.799159, 0.461479, 0.780529}});
+  const LoadMatrix basic =
+      weights({{0.548814, 0.715189, 0.602763, 0.544883}, {0.423655, 0.645894, 0.437587, 0.891773}});
+  const LoadMatrix hier =
+      weights({{0.963663, 0.383442, 0.791725, 0.528895, 0.568045, 0.925597, 0.071036, 0.087129},
+               {0.020218, 0.832620, 0.778157, 0.870012, 0.978618, 0.799159, 0.461479, 0.780529}});
   for (const std::string& spec : every_strategy()) {
     SCOPED_TRACE(spec);
     const Placement a = plan_valid(spec, basic, Topology{4, 1, 1, 2});  // R == E, 2 GPUs

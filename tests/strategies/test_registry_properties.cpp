@@ -14,10 +14,10 @@
 
 #include "eplb/error.hpp"
 #include "eplb/metrics.hpp"
-#include "eplb/workload.hpp"
 #include "eplb/pipeline.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/validator.hpp"
+#include "eplb/workload.hpp"
 #include "golden.hpp"
 
 namespace eplb {
@@ -298,7 +298,8 @@ TEST(RegistryProperties, ExtremeMagnitudesGiveValidPlansAndFiniteMetrics) {
       if (problem.empty()) {
         const Metrics m = compute_metrics(inst.w, a, inst.topo);
         for (const MetricInfo& info : metric_infos()) {
-          if (!std::isfinite(metric_value(m, info.name))) problem = std::string(info.name) + " not finite";
+          if (!std::isfinite(metric_value(m, info.name)))
+            problem = std::string(info.name) + " not finite";
         }
         for (const LayerMetrics& lm : m.layers) {
           if (!std::isfinite(lm.balancedness) || !std::isfinite(lm.max_gpu_load))
@@ -322,7 +323,8 @@ TEST(RegistryProperties, OverflowingPackSumsDoNotCorruptMemory) {
   specs.emplace_back("deepseek:precision=float32");
   for (const std::string& spec : specs) {
     const auto made = make_strategy(spec);
-    for (const Topology& topo : {Topology{2, 2, 1, 1}, Topology{4, 2, 1, 2}, Topology{4, 1, 1, 1}}) {
+    for (const Topology& topo :
+         {Topology{2, 2, 1, 1}, Topology{4, 2, 1, 2}, Topology{4, 1, 1, 1}}) {
       if (made.values.get_string("policy") == "hierarchical" && topo.num_groups % topo.num_nodes)
         continue;
       const Placement p = made.product->plan(w, topo);

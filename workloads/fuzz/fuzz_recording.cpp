@@ -3,8 +3,9 @@
 //
 // Contract checked: the loader either returns a recording that satisfies every documented
 // invariant (finite row and total sums included), or throws InputError; and every registered
-// strategy plans what it returns validly, with finite metrics. Any other exception, a crash, a sanitizer report, a hang or a
-// blow-up of memory is a finding (and becomes a test in tests/workloads/test_workloads_loaders.cpp).
+// strategy plans what it returns validly, with finite metrics. Any other exception, a crash, a
+// sanitizer report, a hang or a blow-up of memory is a finding (and becomes a test in
+// tests/workloads/test_workloads_loaders.cpp).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -137,8 +137,7 @@ int explicit_pick(std::string_view where, const char* key, bool has_column,
     if (seen[i] == filter) return static_cast<int>(i);
   }
   throw InputError(fmt::format("{}: no rows with {} '{}'; the file holds {}", where, key,
-                               printable(filter),
-                               join_quoted(seen)));
+                               printable(filter), join_quoted(seen)));
 }
 
 // "auto": the one value of `field` among the rows whose `other` field is `other_value` (any row
@@ -176,9 +175,10 @@ RawRecording parse_csv_recording(std::string_view text, const RecordingOptions& 
   // '\r' would read as one line and be quoted whole in the first error.
   if (text.find('\n') == std::string_view::npos &&
       text.find('\r') < text.find_last_not_of(" \t\r")) {
-    throw InputError(fmt::format("{}: lines end in a bare CR (\\r, classic Mac line endings); "
-                                 "convert them to LF, e.g. tr '\\r' '\\n' < {} > fixed.csv",
-                                 where, where));
+    throw InputError(
+        fmt::format("{}: lines end in a bare CR (\\r, classic Mac line endings); "
+                    "convert them to LF, e.g. tr '\\r' '\\n' < {} > fixed.csv",
+                    where, where));
   }
   Lines lines(text);
   std::string_view line;

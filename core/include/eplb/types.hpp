@@ -29,9 +29,9 @@ const char* to_string(Policy policy);
 
 // Size limits at every entry point (README "Limits"): beyond them a plan needs gigabytes and
 // would end in std::bad_alloc instead of a clear error.
-inline constexpr int kMaxTopologySize = 1 << 20;       // replicas, groups, nodes, GPUs each
-inline constexpr int kMaxLayers = 1 << 16;             // layers of a load matrix
-inline constexpr int kMaxExperts = 1 << 20;            // experts of a load matrix
+inline constexpr int kMaxTopologySize = 1 << 20;         // replicas, groups, nodes, GPUs each
+inline constexpr int kMaxLayers = 1 << 16;               // layers of a load matrix
+inline constexpr int kMaxExperts = 1 << 20;              // experts of a load matrix
 inline constexpr long long kMaxMatrixCells = 1LL << 27;  // layers x experts, layers x replicas
 
 struct Topology {

@@ -49,9 +49,10 @@ Topology topology_from(const std::string& command, const po::variables_map& vm) 
     require_option(command, vm, name);
     const int value = vm[name].as<int>();
     if (value > kMaxTopologySize) {
-      throw InputError(fmt::format("--{} {} exceeds the limit of {} (README, Limits; see 'eplb "
-                                   "{} --help')",
-                                   name, value, kMaxTopologySize, command));
+      throw InputError(
+          fmt::format("--{} {} exceeds the limit of {} (README, Limits; see 'eplb "
+                      "{} --help')",
+                      name, value, kMaxTopologySize, command));
     }
   }
   return {vm["replicas"].as<int>(), vm["groups"].as<int>(), vm["nodes"].as<int>(),

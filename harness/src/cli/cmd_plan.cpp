@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
-#include "eplb/storage/atomic_file.hpp"
 #include "eplb/error.hpp"
 #include "eplb/metrics.hpp"
+#include "eplb/storage/atomic_file.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/validator.hpp"
 #include "eplb/workload.hpp"
@@ -55,8 +55,7 @@ std::string keep_zero_layers(const std::string& spec_or_path) {
   // A spec that sets it keeps its choice (the canonical form omits a default value).
   try {
     const Spec given = parse_spec(spec_or_path);
-    if (given.name == spec.name &&
-        std::any_of(given.params.begin(), given.params.end(), is_drop)) {
+    if (given.name == spec.name && std::any_of(given.params.begin(), given.params.end(), is_drop)) {
       return canonical;
     }
   } catch (const InputError&) {
@@ -69,7 +68,8 @@ std::string keep_zero_layers(const std::string& spec_or_path) {
 template <class Matrix>
 Matrix select_rows(const Matrix& m, const std::vector<int>& rows) {
   Matrix out(static_cast<Eigen::Index>(rows.size()), m.cols());
-  for (std::size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = m.row(rows[i]);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    out.row(static_cast<Eigen::Index>(i)) = m.row(rows[i]);
   return out;
 }
 
@@ -102,9 +102,10 @@ int cmd_plan(const Args& args) {
   const auto made = make_strategy(vm["strategy"].as<std::string>());
   const std::string order = vm["log2phy-order"].as<std::string>();
   if (order != "rank" && order != "slot") {
-    throw InputError(fmt::format("--log2phy-order {}: valid values are rank (eplb.py's order) and "
-                                 "slot (ascending slot index)",
-                                 order));
+    throw InputError(
+        fmt::format("--log2phy-order {}: valid values are rank (eplb.py's order) and "
+                    "slot (ascending slot index)",
+                    order));
   }
   const Workload workload = make_workload(keep_zero_layers(vm["workload"].as<std::string>()));
 
@@ -156,13 +157,15 @@ int cmd_plan(const Args& args) {
     part.phy2log = select_rows(placement.phy2log, scored);
     part.logcnt = select_rows(placement.logcnt, scored);
     metrics = compute_metrics(select_rows(load, scored), part, topo);
-    if (metrics.worst_layer >= 0) metrics.worst_layer = scored[static_cast<std::size_t>(metrics.worst_layer)];
+    if (metrics.worst_layer >= 0)
+      metrics.worst_layer = scored[static_cast<std::size_t>(metrics.worst_layer)];
   }
   for (const MetricInfo& info : metric_infos()) {
     if (!std::isfinite(metric_value(metrics, info.name))) {
-      throw InputError(fmt::format("{}: metric {} is not finite ({}); the loads are too large or "
-                                   "too small to score in double precision",
-                                   workload.spec, info.name, metric_value(metrics, info.name)));
+      throw InputError(
+          fmt::format("{}: metric {} is not finite ({}); the loads are too large or "
+                      "too small to score in double precision",
+                      workload.spec, info.name, metric_value(metrics, info.name)));
     }
   }
 
@@ -172,9 +175,10 @@ int cmd_plan(const Args& args) {
              load.rows(), load.cols(), window);
   for (const std::string& note : workload.notes) fmt::print("           note: {}\n", note);
   if (!skipped.empty()) {
-    fmt::print("           note: metrics skip {} all-zero layer(s) (model layers {}); the plan "
-               "keeps them\n",
-               skipped.size(), fmt::join(skipped, ", "));
+    fmt::print(
+        "           note: metrics skip {} all-zero layer(s) (model layers {}); the plan "
+        "keeps them\n",
+        skipped.size(), fmt::join(skipped, ", "));
   }
   fmt::print("topology   {}\n", topo.to_string());
   fmt::print("plan time  {:.1f} us (one call, not a benchmark; see eplb_bench)\n\n",
@@ -185,7 +189,8 @@ int cmd_plan(const Args& args) {
     fmt::print("{:<26} {:>12}\n", info.name,
                info.higher_is_better ? fmt::format("{:.6f}", v) : fmt::format("{:.0f}", v));
   }
-  fmt::print("{:<26} {:>12}\n", "worst_layer", metrics.worst_layer < 0 ? -1 : workload.layer_id(metrics.worst_layer));
+  fmt::print("{:<26} {:>12}\n", "worst_layer",
+             metrics.worst_layer < 0 ? -1 : workload.layer_id(metrics.worst_layer));
 
   if (vm.count("out") != 0U) {
     nlohmann::json doc;
@@ -201,7 +206,8 @@ int cmd_plan(const Args& args) {
                        {"num_gpus", topo.num_gpus}};
     doc["policy"] = to_string(placement.policy);
     nlohmann::json layer_ids = nlohmann::json::array();
-    for (int l = 0; l < static_cast<int>(load.rows()); ++l) layer_ids.push_back(workload.layer_id(l));
+    for (int l = 0; l < static_cast<int>(load.rows()); ++l)
+      layer_ids.push_back(workload.layer_id(l));
     doc["layers"] = layer_ids;  // the model's layer id of each row below
     doc["phy2log"] = rows_json(placement.phy2log);
     doc["log2phy_order"] = order;

@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "eplb/error.hpp"
-#include "eplb/storage/files.hpp"
 #include "eplb/spec.hpp"
+#include "eplb/storage/files.hpp"
 #include "eplb/strategy.hpp"
 
 namespace eplb {
@@ -261,9 +261,10 @@ Plan parse_plan(std::string_view text, const std::filesystem::path& path) {
                                  printable(e.what())));
   } catch (const json::out_of_range& e) {
     // nlohmann reports a number beyond double range (1e400) as out_of_range 406, without a place.
-    throw InputError(fmt::format("{}: key '{}' (or the value after it): {}; numbers must fit a "
-                                 "double (|x| < 1.8e308)",
-                                 where, printable(last_key), printable(e.what())));
+    throw InputError(
+        fmt::format("{}: key '{}' (or the value after it): {}; numbers must fit a "
+                    "double (|x| < 1.8e308)",
+                    where, printable(last_key), printable(e.what())));
   }
   const PlanParser p(where);
   if (!root.is_object()) p.fail("(top level)", "a plan is a JSON object {...}");

@@ -4,8 +4,8 @@
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "eplb/storage/atomic_file.hpp"
@@ -44,19 +44,18 @@ json provenance_json() {
   const Provenance& p = provenance();
   json libraries = json::object();
   for (const auto& [name, version] : p.libraries) libraries[name] = version;
-  json j = {
-      {"git",
-       {{"sha", p.git_sha},
-        {"dirty", p.git_dirty ? json(*p.git_dirty) : json(nullptr)},
-        {"source_dir", EPLB_SOURCE_DIR}}},
-      {"build",
-       {{"type", p.build_type},
-        {"compiler", p.compiler},
-        {"sanitizers", p.sanitizers},
-        {"sanitizer_flags", p.sanitizer_flags},
-        {"identity", build_identity(p)}}},
-      {"host", {{"cpu", p.cpu}, {"cores", p.cores}, {"hostname", p.hostname}, {"os", p.os}}},
-      {"libraries", libraries}};
+  json j = {{"git",
+             {{"sha", p.git_sha},
+              {"dirty", p.git_dirty ? json(*p.git_dirty) : json(nullptr)},
+              {"source_dir", EPLB_SOURCE_DIR}}},
+            {"build",
+             {{"type", p.build_type},
+              {"compiler", p.compiler},
+              {"sanitizers", p.sanitizers},
+              {"sanitizer_flags", p.sanitizer_flags},
+              {"identity", build_identity(p)}}},
+            {"host", {{"cpu", p.cpu}, {"cores", p.cores}, {"hostname", p.hostname}, {"os", p.os}}},
+            {"libraries", libraries}};
   return j;
 }
 
@@ -288,9 +287,10 @@ Outcome run_plan(const Plan& plan, const RunConfig& config, const WorkloadLoader
     }
   }
   if (foreign_directory(dir)) {
-    throw InputError(fmt::format("--out {}: the directory holds files but no manifest.json, so it "
-                                 "is not an eplb results directory; give a new or empty directory",
-                                 dir.string()));
+    throw InputError(
+        fmt::format("--out {}: the directory holds files but no manifest.json, so it "
+                    "is not an eplb results directory; give a new or empty directory",
+                    dir.string()));
   }
   const DirectoryLock lock(dir, DirectoryLock::Mode::kExclusive, "run");
   const std::string identity = build_identity(prov);
@@ -312,8 +312,8 @@ Outcome run_plan(const Plan& plan, const RunConfig& config, const WorkloadLoader
             "{} was written by another build ({}); this binary is {}. Resuming would mix plans "
             "and plan times of two builds: pass --force to redo every run here with this build, "
             "or give another --out",
-            dir.string(),
-            manifest_build(manifest).empty() ? "unknown" : manifest_build(manifest), identity));
+            dir.string(), manifest_build(manifest).empty() ? "unknown" : manifest_build(manifest),
+            identity));
       }
       rebuilt = true;
     }
@@ -427,9 +427,10 @@ Outcome merge_results(const std::vector<fs::path>& shard_dirs, const fs::path& o
   for (std::size_t i = 0; i < shard_dirs.size(); ++i) {
     const fs::path& dir = shard_dirs[i];
     if (inside(out, dir) || inside(dir, out)) {
-      throw InputError(fmt::format("--out {} overlaps the shard directory {}; merge into a new "
-                                   "directory beside them",
-                                   out.string(), dir.string()));
+      throw InputError(
+          fmt::format("--out {} overlaps the shard directory {}; merge into a new "
+                      "directory beside them",
+                      out.string(), dir.string()));
     }
     for (std::size_t j = 0; j < i; ++j) {
       if (inside(dir, shard_dirs[j]) || inside(shard_dirs[j], dir)) {
@@ -447,9 +448,10 @@ Outcome merge_results(const std::vector<fs::path>& shard_dirs, const fs::path& o
     locks.push_back(std::make_unique<DirectoryLock>(dir, DirectoryLock::Mode::kShared, "merge"));
   }
   if (foreign_directory(out)) {
-    throw InputError(fmt::format("--out {}: the directory holds files but no manifest.json; give "
-                                 "a new or empty directory",
-                                 out.string()));
+    throw InputError(
+        fmt::format("--out {}: the directory holds files but no manifest.json; give "
+                    "a new or empty directory",
+                    out.string()));
   }
   locks.push_back(std::make_unique<DirectoryLock>(out, DirectoryLock::Mode::kExclusive, "merge"));
   for (std::size_t i = 1; i < shard_dirs.size(); ++i) {
@@ -486,8 +488,8 @@ Outcome merge_results(const std::vector<fs::path>& shard_dirs, const fs::path& o
                                    shards.front(), text));
     }
     if (std::find(shards.begin(), shards.end(), s.to_string()) != shards.end()) {
-      throw InputError(fmt::format(
-          "two of the directories hold shard {}; give each shard once", s.to_string()));
+      throw InputError(
+          fmt::format("two of the directories hold shard {}; give each shard once", s.to_string()));
     }
     count = s.count;
     shards.push_back(s.to_string());

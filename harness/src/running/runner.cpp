@@ -11,9 +11,9 @@
 #include <exception>
 #include <thread>
 
-#include "eplb/reporting/analysis.hpp"
 #include "eplb/error.hpp"
 #include "eplb/metrics.hpp"
+#include "eplb/reporting/analysis.hpp"
 #include "eplb/storage/results.hpp"
 #include "eplb/validator.hpp"
 #include "eplb/workload.hpp"
@@ -103,18 +103,20 @@ void require_finite_metrics(const Metrics& metrics) {
   for (const MetricInfo& info : metric_infos()) {
     const double v = metric_value(metrics, info.name);
     if (!std::isfinite(v)) {
-      throw Error(fmt::format("metric {} is {} (not a finite number); the loads are too large or "
-                              "too small to score in double precision",
-                              info.name, v));
+      throw Error(
+          fmt::format("metric {} is {} (not a finite number); the loads are too large or "
+                      "too small to score in double precision",
+                      info.name, v));
     }
   }
   for (std::size_t l = 0; l < metrics.layers.size(); ++l) {
     const LayerMetrics& lm = metrics.layers[l];
     for (const double v : {lm.mean_gpu_load, lm.max_gpu_load, lm.balancedness}) {
       if (!std::isfinite(v)) {
-        throw Error(fmt::format("layer {}: a per-layer metric is {} (not a finite number); the "
-                                "loads are too large or too small to score in double precision",
-                                l, v));
+        throw Error(
+            fmt::format("layer {}: a per-layer metric is {} (not a finite number); the "
+                        "loads are too large or too small to score in double precision",
+                        l, v));
       }
     }
   }

@@ -4,13 +4,12 @@
 #include <fmt/core.h>
 
 #include <charconv>
-
 #include <map>
 
-#include "eplb/storage/atomic_file.hpp"
 #include "eplb/error.hpp"
-#include "eplb/storage/files.hpp"
 #include "eplb/running/runner.hpp"
+#include "eplb/storage/atomic_file.hpp"
+#include "eplb/storage/files.hpp"
 
 namespace eplb {
 namespace {
@@ -101,9 +100,10 @@ Assembled assemble_results(const std::vector<std::filesystem::path>& dirs, const
     int run = 0;
     const auto parsed = std::from_chars(run_text.data(), run_text.data() + run_text.size(), run);
     if (parsed.ec != std::errc() || parsed.ptr != run_text.data() + run_text.size() || run < 0) {
-      throw InputError(fmt::format("index.csv: run number '{}' is not a non-negative integer; the "
-                                   "file is damaged (rerun the plan to rewrite it)",
-                                   printable(run_text)));
+      throw InputError(
+          fmt::format("index.csv: run number '{}' is not a non-negative integer; the "
+                      "file is damaged (rerun the plan to rewrite it)",
+                      printable(run_text)));
     }
     if (run % shard.count != shard.index) continue;
     ++out.runs_expected;

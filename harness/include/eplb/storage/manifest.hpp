@@ -20,7 +20,7 @@ struct Provenance {
   std::string build_type;           // CMAKE_BUILD_TYPE of this binary
   std::string compiler;
   bool sanitizers = false;
-  std::string sanitizer_flags;      // e.g. "address,undefined"; empty without sanitizers
+  std::string sanitizer_flags;  // e.g. "address,undefined"; empty without sanitizers
   std::string cpu;
   int cores = 0;
   std::string hostname;
