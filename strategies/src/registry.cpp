@@ -260,7 +260,9 @@ Registry<Strategy> build_registry() {
   };
   for (const Preset& preset : presets()) {
     std::vector<ParamDesc> params = base;
-    for (const auto& [key, value] : preset.values) {
+    for (const auto& [name, value] : preset.values) {
+      // clang 14 (the fuzz build) cannot capture a structured binding.
+      const std::string& key = name;
       auto it = std::find_if(params.begin(), params.end(),
                              [&](const ParamDesc& d) { return d.key == key; });
       if (it == params.end())
