@@ -156,19 +156,23 @@ TEST_F(CliPlan, GlobalPolicyAcceptsUnevenGroupsAndNodes) {
 // heap-buffer-overflow); such loads are now refused, naming file and layer.
 TEST_F(CliPlan, LoadsWhoseSumOverflowsAreRefused) {
   const std::string big = file("big.csv", "layer,e0,e1\n0,1e308,1e308\n");
-  expect_failure(
-      "--workload " + big + " --replicas 2 --groups 2 --nodes 1 --gpus 1 --strategy seed000",
-      {"big.csv", "layer 0", "sum to infinity"});
-  const std::string layers = file("layers.csv", "layer,e0,e1\n0,1e308,1\n1,1e308,1\n");
+  expect_failure("--workload " + big +
+                     " --replicas 2 --groups 2 --nodes 1 --gpus 1 --strategy seed000",
+                 {"big.csv", "layer 0: the loads sum to inf", "above the limit of 4.494e+307"});
+  const std::string layers = file("layers.csv", "layer,e0,e1\n0,4e307,1\n1,4e307,1\n");
   expect_failure("--workload " + layers + " --replicas 2 --groups 1 --nodes 1 --gpus 1",
-                 {"layers.csv", "layers 0..1 sum to infinity"});
-  // Two steps that are finite one by one but whose sum (planned by default) overflows.
-  const std::string steps = file("steps.csv", "step,layer,e0,e1\n0,0,1e308,1\n1,0,1e308,1\n");
+                 {"layers.csv", "layers 0..1 sum to 8e+307"});
+  // Two steps within the limit one by one whose sum (planned by default) is not.
+  const std::string steps = file("steps.csv", "step,layer,e0,e1\n0,0,3e307,1\n1,0,3e307,1\n");
   expect_failure("--workload " + steps + " --replicas 2 --groups 1 --nodes 1 --gpus 1",
-                 {"steps.csv", "sum of all 2 steps", "infinite"});
-  const auto one =
-      run_eplb("plan --workload " + steps + " --replicas 2 --groups 1 --nodes 1 --gpus 1 --step 1");
+                 {"steps.csv", "sum of all 2 steps", "layer 0: the loads sum to 6e+307"});
+  const auto one = run_eplb("plan --workload " + steps +
+                            " --replicas 2 --groups 1 --nodes 1 --gpus 1 --step 1");
   EXPECT_EQ(one.exit_code, 0) << one.err;
+  // The fuzzer's case: one load of DBL_MAX would give an infinite GPU-load sum after rounding.
+  const std::string max = file("max.csv", "layer,e0,e1,e2,e3\n0,0,1.7976931348623157e308,0,0\n");
+  expect_failure("--workload " + max + " --replicas 6 --groups 1 --nodes 1 --gpus 2",
+                 {"max.csv", "above the limit"});
 }
 
 // Issue 8 item 11: sizes beyond the limits are clear errors naming the option and the limit.

@@ -244,12 +244,13 @@ TEST(RegistryProperties, EveryStrategyIsValidAndDeterministicOnRandomInstances) 
 }
 
 // Issue 8 item 6: extreme magnitudes the loaders accept (every layer's sum and the sum over layers
-// finite: layer sums from 1e300 up to 1.8e308 / layers, and subnormal loads) give valid,
-// deterministic plans and only finite metrics, for every strategy.
+// at most kMaxLoadSum, a quarter of the double range: layer sums from 1e300 up to 4.49e307, and
+// subnormal loads) give valid, deterministic plans and only finite metrics, for every strategy.
+// Larger sums (up to 1.8e308) are refused by check_load_matrix, which the last test checks.
 std::vector<Instance> extreme_instances() {
   std::vector<Instance> out = random_instances(90, 20260101);
   Rng rng(77);
-  const double targets[] = {1e300, 1e306, 1.0e308, 1.79e308};
+  const double targets[] = {1e300, 1e306, 1e307, kMaxLoadSum};
   for (std::size_t i = 0; i < out.size(); ++i) {
     LoadMatrix& w = out[i].w;
     const double layers = static_cast<double>(w.rows());
@@ -260,14 +261,14 @@ std::vector<Instance> extreme_instances() {
       if (sum <= 0.0) continue;
       switch (i % 3) {
         case 0:  // the layer sums to a huge value, the layers together below DBL_MAX
-          row *= targets[rng.uniform(0, 3)] / layers / sum;
+          row *= targets[rng.uniform(0, 3)] / layers / sum * (1 - 0x1p-40);
           break;
         case 1:  // every load subnormal (below 2.2e-308)
           row *= 1e-310 / max;
           break;
         default:  // one huge load beside subnormal and zero ones
           row *= 1e-312 / max;
-          row(rng.uniform(0, static_cast<int>(w.cols()) - 1)) = 1.7e308 / layers;
+          row(rng.uniform(0, static_cast<int>(w.cols()) - 1)) = 4.4e307 / layers;
           break;
       }
     }
@@ -312,6 +313,17 @@ TEST(RegistryProperties, ExtremeMagnitudesGiveValidPlansAndFiniteMetrics) {
       }
     }
   }
+}
+
+TEST(RegistryProperties, SumsBeyondAQuarterOfTheDoubleRangeAreRefused) {
+  for (const double v : {4.5e307, 1e308, 1.7976931348623157e308}) {
+    LoadMatrix w(1, 3);
+    w << 0.0, v, 0.0;
+    EXPECT_THROW(check_load_matrix(w, "x"), InputError) << v;
+  }
+  LoadMatrix two(2, 1);
+  two << 3e307, 3e307;  // each layer fine, the layers together not
+  EXPECT_THROW(check_load_matrix(two, "x"), InputError);
 }
 
 // The audit's crash (heap-buffer-overflow in the near-tie packer): loads whose pack sums overflow

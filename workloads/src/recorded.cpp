@@ -370,20 +370,22 @@ void check_load_matrix(const LoadMatrix& load, std::string_view where) {
       }
       row += v;
     }
-    // Strategies and metrics add a layer's loads (pack, GPU and node sums) and the layers'
-    // means and maxima: a sum that overflows to inf would give an inf or NaN metric.
-    if (std::isinf(row)) {
+    // Strategies and metrics add a layer's loads (pack, GPU, node and slot sums of rounded
+    // replica loads, and refiners double differences of pack loads): a quarter of the double
+    // range leaves room for both, so every sum they form, and every metric, stays finite.
+    if (!(row <= kMaxLoadSum)) {
       throw InputError(
-          fmt::format("{}: layer {}: the loads sum to infinity (above {:.4g}); scale the loads "
-                      "down",
-                      where, l, std::numeric_limits<double>::max()));
+          fmt::format("{}: layer {}: the loads sum to {:.4g}, above the limit of {:.4g} (a quarter "
+                      "of the double range, so that sums of replica loads stay finite); scale "
+                      "the loads down",
+                      where, l, row, kMaxLoadSum));
     }
     total += row;
-    if (std::isinf(total)) {
+    if (!(total <= kMaxLoadSum)) {
       throw InputError(
-          fmt::format("{}: the loads of layers 0..{} sum to infinity (above {:.4g}); scale the "
-                      "loads down",
-                      where, l, std::numeric_limits<double>::max()));
+          fmt::format("{}: the loads of layers 0..{} sum to {:.4g}, above the limit of {:.4g} (a "
+                      "quarter of the double range); scale the loads down",
+                      where, l, total, kMaxLoadSum));
     }
   }
 }

@@ -55,9 +55,14 @@ Workload make_workload(std::string_view spec_or_path);
 // spec is canonicalised, an existing file becomes `file:path=<it>`. Throws InputError.
 std::string resolve_workload_spec(std::string_view spec_or_path);
 
+// The largest sum of one layer's loads, and of all layers' loads, that a load matrix may have: a
+// quarter of the double range (about 4.49e307), so that every sum strategies and metrics form
+// stays finite.
+inline constexpr double kMaxLoadSum = 0x1.fffffffffffffp+1021;
+
 // Checks a load matrix read from `where` (file name, or spec): at least one layer and one expert,
-// every value finite and >= 0, every layer's sum and the sum over all layers finite (strategies
-// and metrics add them). Throws InputError naming `where` and the first bad cell or layer.
+// every value finite and >= 0, every layer's sum and the sum over all layers at most kMaxLoadSum.
+// Throws InputError naming `where` and the first bad cell or layer.
 void check_load_matrix(const LoadMatrix& load, std::string_view where);
 
 }  // namespace eplb
