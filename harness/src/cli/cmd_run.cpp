@@ -19,7 +19,9 @@ int cmd_run(const Args& args) {
                         "plan file (JSON), e.g. experiments/quickstart.json")(
       "jobs,j", po::value(&jobs)->default_value(jobs),
       "worker threads evaluating runs in parallel (timed calls never overlap)")(
-      "force", "redo runs that are already finished in the results directory")(
+      "force",
+      "redo runs that are already finished in the results directory (needed to reuse a directory "
+      "written by another build)")(
       "shard", po::value(&shard)->default_value(shard),
       "run only runs with index % n == i, as i/n (0 <= i < n); join shards with `eplb merge`")(
       "out,o", po::value(&out),
