@@ -1,5 +1,9 @@
 // Shared building blocks of COMPOSITION.md sections 1.3 and 3.
 #include <algorithm>
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <limits>
 #include <numeric>
 
 #include "eplb/pipeline.hpp"
@@ -8,35 +12,97 @@ namespace eplb {
 
 namespace {
 
-// Sorting contiguous (value, index) pairs avoids an indirect load per comparison; the index
-// tie-break makes std::sort produce exactly the stable order, without stable_sort's buffer.
-struct Keyed {
-  double value;
-  int index;
-};
+// Order-preserving map of a double onto an unsigned integer: a < b as doubles iff key(a) <
+// key(b), and -0.0 gets the key of +0.0 (they compare equal). Undefined for NaN, like the
+// comparison sorts it replaces.
+std::uint64_t ascending_key(double x) {
+  const auto bits = std::bit_cast<std::uint64_t>(x + 0.0);  // -0.0 + 0.0 == +0.0
+  return (bits >> 63) != 0 ? ~bits : bits | (std::uint64_t{1} << 63);
+}
 
-template <class Before>
-void sort_indices(std::span<const double> v, std::vector<int>& order, Before before) {
-  thread_local std::vector<Keyed> keyed;
-  keyed.resize(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) keyed[i] = {v[i], static_cast<int>(i)};
-  std::sort(keyed.begin(), keyed.end(), before);
-  order.resize(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) order[i] = keyed[i].index;
+// Stable ascending sort of `order` (which lists 0..n-1 in ascending index) by `key[i]`: equal
+// keys keep ascending index order, which is exactly section 1.3's tie rule. Comparison sorts of
+// random doubles are bound by branch mispredictions (about one per two comparisons); an LSD radix
+// sort over the bytes that differ between keys has no data-dependent branch, and it is stable by
+// construction. Tiny rows use an insertion sort (also stable).
+void stable_sort_by_key(std::vector<std::uint64_t>& key, std::vector<int>& order) {
+  const std::size_t n = key.size();
+  order.resize(n);
+  if (n <= 16) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t k = key[i];
+      std::size_t j = i;
+      for (; j > 0 && k < key[j - 1]; --j) {
+        key[j] = key[j - 1];
+        order[j] = order[j - 1];
+      }
+      key[j] = k;
+      order[j] = static_cast<int>(i);
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<int>(i);
+  // Bytes in which all keys agree need no pass.
+  std::uint64_t differ = 0;
+  for (std::size_t i = 1; i < n; ++i) differ |= key[i] ^ key[0];
+  thread_local std::array<std::array<std::uint32_t, 256>, 8> count;
+  thread_local std::vector<std::uint64_t> key_tmp;
+  thread_local std::vector<int> order_tmp;
+  int digits[8];
+  int num_digits = 0;
+  for (int d = 0; d < 8; ++d) {
+    if (((differ >> (8 * d)) & 0xFF) == 0) continue;
+    digits[num_digits++] = d;
+    count[static_cast<std::size_t>(d)].fill(0);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t k = key[i];
+    for (int t = 0; t < num_digits; ++t) {
+      const int d = digits[t];
+      ++count[static_cast<std::size_t>(d)][(k >> (8 * d)) & 0xFF];
+    }
+  }
+  key_tmp.resize(n);
+  order_tmp.resize(n);
+  std::uint64_t* src_key = key.data();
+  int* src_order = order.data();
+  std::uint64_t* dst_key = key_tmp.data();
+  int* dst_order = order_tmp.data();
+  for (int t = 0; t < num_digits; ++t) {
+    const int d = digits[t];
+    auto& c = count[static_cast<std::size_t>(d)];
+    std::uint32_t sum = 0;
+    for (std::uint32_t& x : c) {
+      const std::uint32_t here = x;
+      x = sum;
+      sum += here;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t k = src_key[i];
+      const std::uint32_t pos = c[(k >> (8 * d)) & 0xFF]++;
+      dst_key[pos] = k;
+      dst_order[pos] = src_order[i];
+    }
+    std::swap(src_key, dst_key);
+    std::swap(src_order, dst_order);
+  }
+  if (src_order != order.data()) std::copy(src_order, src_order + n, order.data());
 }
 
 }  // namespace
 
 void sort_desc(std::span<const double> v, std::vector<int>& order) {
-  sort_indices(v, order, [](const Keyed& a, const Keyed& b) {
-    return a.value > b.value || (a.value == b.value && a.index < b.index);
-  });
+  thread_local std::vector<std::uint64_t> key;
+  key.resize(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) key[i] = ~ascending_key(v[i]);
+  stable_sort_by_key(key, order);
 }
 
 void sort_asc(std::span<const double> v, std::vector<int>& order) {
-  sort_indices(v, order, [](const Keyed& a, const Keyed& b) {
-    return a.value < b.value || (a.value == b.value && a.index < b.index);
-  });
+  thread_local std::vector<std::uint64_t> key;
+  key.resize(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) key[i] = ascending_key(v[i]);
+  stable_sort_by_key(key, order);
 }
 
 void pack_loads(std::span<const double> w, int m, const Packing& p, std::vector<double>& loads) {
@@ -124,36 +190,61 @@ void replace_top(std::vector<PackKey>& heap, PackKey key) {
   heap[i] = key;
 }
 
+// Up to this many packs a branch-free linear scan beats the heap (whose sift-down branches are
+// unpredictable): m = 4, 8 (V3 node and GPU stages) and 32 (V3 global) measured with callgrind.
+constexpr int kMaxScanPacks = 32;
+
 }  // namespace
 
 void greedy_pack(std::span<const double> w, int m, Packing& out, std::vector<double>* loads_out) {
   const int n = static_cast<int>(w.size());
   const int cap = n / m;
-  // The non-full packs sit in a min-heap keyed by (load, pack index): its root is exactly the pack
-  // eplb.py's linear scan picks (smallest load, lowest index on ties), in O(log m) instead of O(m).
   thread_local std::vector<int> order;
   thread_local std::vector<double> load;
   thread_local std::vector<int> used;
-  thread_local std::vector<PackKey> heap;
   sort_desc(w, order);
   load.assign(static_cast<std::size_t>(m), 0.0);
   used.assign(static_cast<std::size_t>(m), 0);
-  heap.clear();
-  for (int p = 0; p < m; ++p) heap.push_back({0.0, p});  // sorted, hence already a heap
   out.pack.resize(static_cast<std::size_t>(n));
   out.rank.resize(static_cast<std::size_t>(n));
-  for (const int i : order) {
-    const int best = heap.front().pack;
-    const auto b = static_cast<std::size_t>(best);
-    out.pack[static_cast<std::size_t>(i)] = best;
-    out.rank[static_cast<std::size_t>(i)] = used[b];
-    load[b] += w[static_cast<std::size_t>(i)];
-    if (++used[b] < cap) {
-      replace_top(heap, {load[b], best});
-    } else {
-      const PackKey last = heap.back();
-      heap.pop_back();
-      if (!heap.empty()) replace_top(heap, last);
+  if (m <= kMaxScanPacks) {
+    // eplb.py's linear scan itself: the first pack of least load among the non-full ones. A full
+    // pack's key becomes +inf, so the scan needs no room test (loads are finite).
+    thread_local std::vector<double> key;
+    key.assign(static_cast<std::size_t>(m), 0.0);
+    for (const int i : order) {
+      int best = 0;
+      double best_key = key[0];
+      for (int p = 1; p < m; ++p) {
+        const double k = key[static_cast<std::size_t>(p)];
+        best = k < best_key ? p : best;
+        best_key = k < best_key ? k : best_key;
+      }
+      const auto b = static_cast<std::size_t>(best);
+      out.pack[static_cast<std::size_t>(i)] = best;
+      out.rank[static_cast<std::size_t>(i)] = used[b];
+      load[b] += w[static_cast<std::size_t>(i)];
+      key[b] = ++used[b] < cap ? load[b] : std::numeric_limits<double>::infinity();
+    }
+  } else {
+    // The non-full packs sit in a min-heap keyed by (load, pack index): its root is exactly the
+    // pack the linear scan picks, in O(log m) instead of O(m).
+    thread_local std::vector<PackKey> heap;
+    heap.clear();
+    for (int p = 0; p < m; ++p) heap.push_back({0.0, p});  // sorted, hence already a heap
+    for (const int i : order) {
+      const int best = heap.front().pack;
+      const auto b = static_cast<std::size_t>(best);
+      out.pack[static_cast<std::size_t>(i)] = best;
+      out.rank[static_cast<std::size_t>(i)] = used[b];
+      load[b] += w[static_cast<std::size_t>(i)];
+      if (++used[b] < cap) {
+        replace_top(heap, {load[b], best});
+      } else {
+        const PackKey last = heap.back();
+        heap.pop_back();
+        if (!heap.empty()) replace_top(heap, last);
+      }
     }
   }
   if (loads_out != nullptr) *loads_out = load;

@@ -184,12 +184,46 @@ inline void dhondt_fill(std::span<const double> w, int slots, int end, PriorityH
   }
 }
 
-// D'Hondt for the bulk of the redundant slots; returns the tail size left for the caller.
+// dhondt_fill for callers that need only the layout, not the heap: a short run (at most
+// kMaxScanSlots extra slots, e.g. 8 per node on V3) scans an array of the current priorities
+// instead, branch-free, which beats building the heap; a longer run uses the heap. Both give the
+// lowest index attaining the maximum of the same doubles (w / 1 == w exactly).
+inline constexpr int kMaxScanSlots = 16;
+inline void dhondt_fill_layout(std::span<const double> w, int slots, int end, PriorityHeap& heap,
+                               ReplicaLayout& out) {
+  const int n = static_cast<int>(w.size());
+  if (end - n > kMaxScanSlots) {
+    dhondt_fill(w, slots, end, heap, out);
+    return;
+  }
+  init_column_layout(n, slots, out);
+  thread_local std::vector<double> priority;
+  priority.assign(w.begin(), w.end());
+  for (int s = n; s < end; ++s) {
+    int best = 0;
+    double best_key = priority[0];
+    for (int j = 1; j < n; ++j) {
+      const double k = priority[static_cast<std::size_t>(j)];
+      best = k > best_key ? j : best;
+      best_key = k > best_key ? k : best_key;
+    }
+    append_replica(s, best, out);
+    priority[static_cast<std::size_t>(best)] = dhondt_priority(
+        w[static_cast<std::size_t>(best)], out.cnt[static_cast<std::size_t>(best)]);
+  }
+}
+
+// D'Hondt for the bulk of the redundant slots; returns the tail size left for the caller. With
+// `keep_heap` the heap is left keyed by the current averages (see dhondt_fill); without, the
+// bulk may scan (dhondt_fill_layout).
 inline int dhondt_bulk(std::span<const double> w, int slots, const ReplicateOptions& options,
-                       PriorityHeap& heap, ReplicaLayout& out) {
+                       PriorityHeap& heap, ReplicaLayout& out, bool keep_heap = true) {
   const int red = slots - static_cast<int>(w.size());
   const int tail = red == 0 ? 0 : tail_size(options, red);
-  dhondt_fill(w, slots, slots - tail, heap, out);
+  if (keep_heap)
+    dhondt_fill(w, slots, slots - tail, heap, out);
+  else
+    dhondt_fill_layout(w, slots, slots - tail, heap, out);
   return tail;
 }
 

@@ -29,6 +29,7 @@ class ResultStore;
 struct EvalOptions {
   int warmup = 1;
   int repeats = 5;
+  int plan_threads = 1;  // threads of each plan call (plan_layers); 1 keeps timings single-threaded
   bool per_layer = false;
 };
 
