@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "eplb/pipeline.hpp"
+#include "winner_tree.hpp"
 
 namespace eplb {
 
@@ -162,90 +163,30 @@ void bottom_k(std::span<const double> w, std::span<const int> items, int k, std:
   });
 }
 
-namespace {
-
-// A pack in greedy_pack's min-heap, ordered by (load, pack index).
-struct PackKey {
-  double load;
-  int pack;
-};
-
-bool before(const PackKey& a, const PackKey& b) {
-  return a.load < b.load || (a.load == b.load && a.pack < b.pack);
-}
-
-// Puts `key` at the root of heap[0..n) and sifts it down: one pass of about log2(n) levels,
-// half the comparisons of pop_heap followed by push_heap.
-void replace_top(std::vector<PackKey>& heap, PackKey key) {
-  const std::size_t n = heap.size();
-  std::size_t i = 0;
-  while (true) {
-    std::size_t c = 2 * i + 1;
-    if (c >= n) break;
-    if (c + 1 < n && before(heap[c + 1], heap[c])) ++c;
-    if (!before(heap[c], key)) break;
-    heap[i] = heap[c];
-    i = c;
-  }
-  heap[i] = key;
-}
-
-// Up to this many packs a branch-free linear scan beats the heap (whose sift-down branches are
-// unpredictable): m = 4, 8 (V3 node and GPU stages) and 32 (V3 global) measured with callgrind.
-constexpr int kMaxScanPacks = 32;
-
-}  // namespace
-
 void greedy_pack(std::span<const double> w, int m, Packing& out, std::vector<double>* loads_out) {
   const int n = static_cast<int>(w.size());
   const int cap = n / m;
+  // The packs in a winner tree keyed by load, a full pack keyed +inf: its root is exactly the
+  // pack eplb.py's linear scan picks (least load among the non-full packs, lowest index on ties;
+  // loads are finite, so a full pack never wins while items remain), in log2(m) matches.
   thread_local std::vector<int> order;
   thread_local std::vector<double> load;
   thread_local std::vector<int> used;
+  thread_local detail::WinnerTree<false> lightest;
   sort_desc(w, order);
   load.assign(static_cast<std::size_t>(m), 0.0);
   used.assign(static_cast<std::size_t>(m), 0);
+  lightest.build(m, [](int) { return 0.0; });
   out.pack.resize(static_cast<std::size_t>(n));
   out.rank.resize(static_cast<std::size_t>(n));
-  if (m <= kMaxScanPacks) {
-    // eplb.py's linear scan itself: the first pack of least load among the non-full ones. A full
-    // pack's key becomes +inf, so the scan needs no room test (loads are finite).
-    thread_local std::vector<double> key;
-    key.assign(static_cast<std::size_t>(m), 0.0);
-    for (const int i : order) {
-      int best = 0;
-      double best_key = key[0];
-      for (int p = 1; p < m; ++p) {
-        const double k = key[static_cast<std::size_t>(p)];
-        best = k < best_key ? p : best;
-        best_key = k < best_key ? k : best_key;
-      }
-      const auto b = static_cast<std::size_t>(best);
-      out.pack[static_cast<std::size_t>(i)] = best;
-      out.rank[static_cast<std::size_t>(i)] = used[b];
-      load[b] += w[static_cast<std::size_t>(i)];
-      key[b] = ++used[b] < cap ? load[b] : std::numeric_limits<double>::infinity();
-    }
-  } else {
-    // The non-full packs sit in a min-heap keyed by (load, pack index): its root is exactly the
-    // pack the linear scan picks, in O(log m) instead of O(m).
-    thread_local std::vector<PackKey> heap;
-    heap.clear();
-    for (int p = 0; p < m; ++p) heap.push_back({0.0, p});  // sorted, hence already a heap
-    for (const int i : order) {
-      const int best = heap.front().pack;
-      const auto b = static_cast<std::size_t>(best);
-      out.pack[static_cast<std::size_t>(i)] = best;
-      out.rank[static_cast<std::size_t>(i)] = used[b];
-      load[b] += w[static_cast<std::size_t>(i)];
-      if (++used[b] < cap) {
-        replace_top(heap, {load[b], best});
-      } else {
-        const PackKey last = heap.back();
-        heap.pop_back();
-        if (!heap.empty()) replace_top(heap, last);
-      }
-    }
+  for (const int i : order) {
+    const int best = lightest.top();
+    const auto b = static_cast<std::size_t>(best);
+    out.pack[static_cast<std::size_t>(i)] = best;
+    out.rank[static_cast<std::size_t>(i)] = used[b];
+    load[b] += w[static_cast<std::size_t>(i)];
+    lightest.update(best,
+                    ++used[b] < cap ? load[b] : std::numeric_limits<double>::infinity());
   }
   if (loads_out != nullptr) *loads_out = load;
 }

@@ -169,7 +169,7 @@ TEST(PlanLayers, EqualsStrategyPlanForEveryPresetPolicyAndThreadCount) {
   int checked = 0;
   for (const auto& entry : strategy_registry().entries()) {
     if (entry.kind != "preset") continue;
-    for (const std::string spec : {entry.name, entry.name + ":policy=global"}) {
+    for (const std::string& spec : {entry.name, entry.name + ":policy=global"}) {
       const auto strategy = make_strategy(spec).product;
       const Placement reference = strategy->plan(load, topo);
       for (const int threads : {1, 2, 3, 4, 16}) {

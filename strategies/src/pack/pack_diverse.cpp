@@ -42,7 +42,7 @@ struct Scratch {
   std::vector<double> open_load;
   std::vector<int> open_used;
   std::vector<int> hist;  // [pack * num_labels + label], label counts per pack; zero between calls
-  std::vector<int> touched;  // hist entries this call incremented
+  std::vector<std::size_t> touched;  // hist entries this call incremented
   std::vector<char> seen;    // [label], the duplicate check; false between calls
   std::vector<int> heavy;
   std::vector<int> light;

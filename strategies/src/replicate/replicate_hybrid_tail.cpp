@@ -31,9 +31,9 @@ class HybridTailReplicator final : public Replicator {
   explicit HybridTailReplicator(const ReplicateOptions& options) : options_(options) {}
 
   void replicate(std::span<const double> w, int slots, ReplicaLayout& out) const override {
-    thread_local PriorityHeap heap;
+    thread_local ArgmaxTree heap;
     thread_local StepArgmax tail_argmax;
-    const int tail = dhondt_bulk(w, slots, options_, heap, out, /*keep_heap=*/false);
+    const int tail = dhondt_bulk(w, slots, options_, heap, out);
     if (tail == 0) return;
     const bool plus = options_.sl_divisor == SainteLagueDivisor::kPlusOne;
     auto priority = [&](int j) {
