@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "eplb/pipeline.hpp"
+#include "first_least.hpp"
 #include "winner_tree.hpp"
 
 namespace eplb {
@@ -163,30 +164,40 @@ void bottom_k(std::span<const double> w, std::span<const int> items, int k, std:
   });
 }
 
+namespace {
+
+// Up to this many packs, the lightest is found by first_least; beyond, by a winner tree.
+constexpr int kMaxScanPacks = 16;
+
+}  // namespace
+
 void greedy_pack(std::span<const double> w, int m, Packing& out, std::vector<double>* loads_out) {
   const int n = static_cast<int>(w.size());
   const int cap = n / m;
-  // The packs in a winner tree keyed by load, a full pack keyed +inf: its root is exactly the
-  // pack eplb.py's linear scan picks (least load among the non-full packs, lowest index on ties;
-  // loads are finite, so a full pack never wins while items remain), in log2(m) matches.
+  // Every pack is keyed by its load, a full pack by +inf: the least key at the lowest index is
+  // exactly the pack eplb.py's linear scan picks (least load among the non-full packs, lowest
+  // index on ties; loads are finite, so a full pack never wins while items remain).
   thread_local std::vector<int> order;
   thread_local std::vector<double> load;
+  thread_local std::vector<double> key;
   thread_local std::vector<int> used;
   thread_local detail::WinnerTree<false> lightest;
   sort_desc(w, order);
   load.assign(static_cast<std::size_t>(m), 0.0);
+  key.assign(static_cast<std::size_t>(m), 0.0);
   used.assign(static_cast<std::size_t>(m), 0);
-  lightest.build(m, [](int) { return 0.0; });
+  const bool scan = m <= kMaxScanPacks;
+  if (!scan) lightest.build(m, [](int) { return 0.0; });
   out.pack.resize(static_cast<std::size_t>(n));
   out.rank.resize(static_cast<std::size_t>(n));
   for (const int i : order) {
-    const int best = lightest.top();
+    const int best = scan ? detail::first_least(key.data(), m) : lightest.top();
     const auto b = static_cast<std::size_t>(best);
     out.pack[static_cast<std::size_t>(i)] = best;
     out.rank[static_cast<std::size_t>(i)] = used[b];
     load[b] += w[static_cast<std::size_t>(i)];
-    lightest.update(best,
-                    ++used[b] < cap ? load[b] : std::numeric_limits<double>::infinity());
+    key[b] = ++used[b] < cap ? load[b] : std::numeric_limits<double>::infinity();
+    if (!scan) lightest.update(best, key[b]);
   }
   if (loads_out != nullptr) *loads_out = load;
 }

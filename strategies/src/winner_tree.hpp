@@ -60,12 +60,12 @@ class WinnerTree {
                                         : std::numeric_limits<double>::infinity();
   static std::size_t at(int i) { return static_cast<std::size_t>(i); }
   static bool beats(double a, double b) { return kMax ? a > b : a < b; }
+  // The winning child is addressed arithmetically: a select on the keys compiles to a branch,
+  // which random loads mispredict half the time.
   void match(int v) {
-    const double left = key_[at(2 * v)];
-    const double right = key_[at(2 * v + 1)];
-    const bool r = beats(right, left);  // equal keys: the left (lower indices) wins
-    key_[at(v)] = r ? right : left;
-    index_[at(v)] = r ? index_[at(2 * v + 1)] : index_[at(2 * v)];
+    const auto c = 2 * at(v) + (beats(key_[2 * at(v) + 1], key_[2 * at(v)]) ? 1U : 0U);
+    key_[at(v)] = key_[c];  // equal keys: the left child (the lower indices) wins
+    index_[at(v)] = index_[c];
   }
 
   int size_ = 1;

@@ -26,6 +26,7 @@
 #include <numeric>
 
 #include "components.hpp"
+#include "first_least.hpp"
 
 namespace eplb::detail {
 namespace {
@@ -127,6 +128,16 @@ class DiversePacker final : public Packer {
   // No duplicate labels: the first pack of least load, a later pack within kTie taking over if it
   // holds fewer items (the seed's scan, branch-free). Returns the position in the open arrays.
   static int scan_plain(const Scratch& s, int open) {
+    // Fast exact path: if the first pack of least load has no other pack within kTie, the scan
+    // takes it when it reaches it (its load is below every earlier one) and nothing after it.
+    {
+      const double* load = s.open_load.data();
+      const int b = first_least(load, open);
+      int close = 0;
+      for (int k = 0; k < open; ++k)
+        close += (k != b) & (std::abs(load[k] - load[b]) <= kTie);
+      if (close == 0) return b;
+    }
     int best = 0;
     for (int k = 1; k < open; ++k) {
       const double lp = s.open_load[at(k)];
@@ -143,6 +154,24 @@ class DiversePacker final : public Packer {
   // pack 0's histogram row (stride num_labels).
   static int scan_projected(const Scratch& s, int open, double x, double eps, const int* hist_col,
                             int num_labels) {
+    // Fast exact path, as in the near-tie packer: let b be the first pack of least projected load.
+    // If every other pack q is clearly heavier (b + eps < q and |q - b| > eps, in the scan's own
+    // floating-point expressions), the scan takes b (`lower`, or as the first pack) and nothing
+    // after it, so b is its result; the test has no loop-carried dependency.
+    {
+      thread_local std::vector<double> base;
+      base.resize(at(open));
+      for (int k = 0; k < open; ++k) base[at(k)] = s.open_load[at(k)] + x;
+      const int b = first_least(base.data(), open);
+      const double least = base[at(b)];
+      const double bound = least + eps;
+      int close = 0;
+      for (int k = 0; k < open; ++k) {
+        const double q = base[at(k)];
+        close += (k != b) & ((!(bound < q)) | (std::abs(q - least) <= eps));
+      }
+      if (close == 0) return b;
+    }
     int best = 0;
     double best_base = s.open_load[0] + x;
     int best_rep = hist_col[static_cast<std::ptrdiff_t>(s.open_pack[0]) * num_labels];

@@ -21,6 +21,7 @@
 #include <numeric>
 
 #include "components.hpp"
+#include "first_least.hpp"
 
 namespace eplb::detail {
 namespace {
@@ -44,6 +45,21 @@ struct Scratch {
 // position in the open arrays.
 template <bool kLabelled>
 int scan(const Scratch& s, int open, double eps, const int* same_row) {
+  // Fast exact path: let b be the first open pack of least load. If every other open pack q is
+  // clearly heavier (b + eps < q and |q - b| > eps, in the very floating-point expressions the
+  // scan evaluates), the scan takes b when it reaches it (the `lower` case, whatever it held
+  // before) and nothing after it (q + eps < b is impossible for q >= b, and no q is a tie), so b
+  // is its result. The test has no loop-carried dependency, unlike the scan itself.
+  {
+    const double* load = s.open_load.data();
+    const int b = first_least(load, open);
+    const double least = load[b];
+    const double bound = least + eps;
+    int close = 0;
+    for (int k = 0; k < open; ++k)
+      close += (k != b) & ((!(bound < load[k])) | (std::abs(load[k] - least) <= eps));
+    if (close == 0) return b;
+  }
   int best = -1;
   double best_load = std::numeric_limits<double>::infinity();
   int best_same = kNone;
