@@ -127,7 +127,7 @@ Packing reference_greedy(const std::vector<double>& w, int m, std::vector<double
 TEST(FastKernels, GreedyPackMatchesTheLiteralScanForSmallAndLargePackCounts) {
   Rng rng(11);
   int rows = 0;
-  // Pack counts on both sides of the scan/heap switch.
+  // Pack counts on both sides of the first_least / winner tree switch (16).
   for (int m : {1, 2, 3, 4, 8, 16, 31, 32, 33, 64, 100}) {
     for (int t = 0; t < 40; ++t) {
       const int cap = rng.uniform(1, 12);
@@ -145,6 +145,141 @@ TEST(FastKernels, GreedyPackMatchesTheLiteralScanForSmallAndLargePackCounts) {
     }
   }
   EXPECT_EQ(rows, 11 * 40);
+}
+
+// The seeds' label-aware greedy passes written out literally (COMPOSITION.md 4.5 NEAR_TIE_GREEDY
+// and 4.6 DIVERSE's greedy pass): a left-to-right scan over the open packs per item.
+Packing literal_near_tie(const std::vector<double>& w, int m, const std::vector<int>& labels) {
+  const int n = static_cast<int>(w.size());
+  const int cap = n / m;
+  const bool labelled = !labels.empty();
+  double sum = 0.0;
+  for (const double x : w) sum += x;
+  const double eps = 1e-6 * std::max(sum / n, 1e-12);
+  const int num_labels = labelled ? *std::max_element(labels.begin(), labels.end()) + 1 : 1;
+  std::vector<double> load(static_cast<std::size_t>(m), 0.0);
+  std::vector<int> used(static_cast<std::size_t>(m), 0);
+  std::vector<int> same(static_cast<std::size_t>(m * num_labels), 0);
+  Packing out;
+  out.pack.assign(w.size(), -1);
+  out.rank.assign(w.size(), -1);
+  constexpr int kNone = std::numeric_limits<int>::max();
+  for (const int i : reference_order(w, true)) {
+    const int label = labelled ? labels[static_cast<std::size_t>(i)] : 0;
+    int best = -1;
+    double best_load = std::numeric_limits<double>::infinity();
+    int best_same = kNone;
+    for (int p = 0; p < m; ++p) {
+      if (used[static_cast<std::size_t>(p)] == cap) continue;
+      const double lp = load[static_cast<std::size_t>(p)];
+      const int sp = same[static_cast<std::size_t>(p * num_labels + label)];
+      if (lp + eps < best_load) {
+        best = p;
+        best_load = lp;
+        best_same = labelled ? sp : kNone;
+      } else if (labelled && std::abs(lp - best_load) <= eps && sp < best_same) {
+        best = p;
+        best_load = lp;
+        best_same = sp;
+      }
+    }
+    out.pack[static_cast<std::size_t>(i)] = best;
+    out.rank[static_cast<std::size_t>(i)] = used[static_cast<std::size_t>(best)]++;
+    load[static_cast<std::size_t>(best)] += w[static_cast<std::size_t>(i)];
+    ++same[static_cast<std::size_t>(best * num_labels + label)];
+  }
+  return out;
+}
+
+Packing literal_diverse_greedy(const std::vector<double>& w, int m, const std::vector<int>& labels) {
+  const int n = static_cast<int>(w.size());
+  const int cap = n / m;
+  const int num_labels = *std::max_element(labels.begin(), labels.end()) + 1;
+  std::vector<int> seen(static_cast<std::size_t>(num_labels), 0);
+  bool has_dup = false;
+  for (const int label : labels) has_dup = has_dup || seen[static_cast<std::size_t>(label)]++ > 0;
+  double eps = 0.0;
+  if (has_dup) {
+    double sum = 0.0;
+    for (const double x : w) sum += x;
+    eps = 1e-6 * (sum / n);
+  }
+  std::vector<double> load(static_cast<std::size_t>(m), 0.0);
+  std::vector<int> used(static_cast<std::size_t>(m), 0);
+  std::vector<int> hist(static_cast<std::size_t>(m * num_labels), 0);
+  Packing out;
+  out.pack.assign(w.size(), -1);
+  out.rank.assign(w.size(), -1);
+  auto at = [](int i) { return static_cast<std::size_t>(i); };
+  for (const int i : reference_order(w, true)) {
+    const double x = w[at(i)];
+    const int label = labels[at(i)];
+    int best = -1;
+    double best_base = 0.0;
+    int best_rep = 0;
+    for (int p = 0; p < m; ++p) {
+      if (used[at(p)] == cap) continue;
+      if (!has_dup) {
+        if (best < 0 || load[at(p)] < load[at(best)] ||
+            (std::abs(load[at(p)] - load[at(best)]) <= 1e-12 && used[at(p)] < used[at(best)]))
+          best = p;
+        continue;
+      }
+      const double base = load[at(p)] + x;
+      const int rep = hist[at(p * num_labels + label)];
+      if (best < 0 || base + eps < best_base) {
+        best = p;
+        best_base = base;
+        best_rep = rep;
+      } else if (std::abs(base - best_base) <= eps &&
+                 (rep < best_rep || (rep == best_rep && used[at(p)] < used[at(best)]))) {
+        best = p;
+        best_base = base;
+        best_rep = rep;
+      }
+    }
+    out.pack[at(i)] = best;
+    out.rank[at(i)] = used[at(best)]++;
+    load[at(best)] += x;
+    ++hist[at(best * num_labels + label)];
+  }
+  return out;
+}
+
+TEST(FastKernels, LabelAwarePackersMatchTheirLiteralScans) {
+  Rng rng(19);
+  StageOptions near_tie;
+  near_tie.pack = PackKind::kNearTie;
+  StageOptions diverse;
+  diverse.pack = PackKind::kDiverse;
+  diverse.micro_swap = false;
+  const auto near_tie_packer = make_packer(near_tie);
+  const auto diverse_packer = make_packer(diverse);
+  int rows = 0;
+  for (int m : {2, 3, 4, 8, 16, 32, 33}) {
+    for (int t = 0; t < 40; ++t) {
+      const int cap = rng.uniform(2, 10);
+      const int n = m * cap;
+      std::vector<double> w = random_row(rng, n, t);
+      for (double& x : w) x = std::abs(x);
+      // Labels with duplicates (replicas of one expert), sometimes all distinct.
+      std::vector<int> labels(static_cast<std::size_t>(n));
+      const int distinct = t % 4 == 0 ? n : rng.uniform(1, n);
+      for (int& label : labels) label = rng.uniform(0, distinct - 1);
+      if (t % 4 == 0) std::iota(labels.begin(), labels.end(), 0);
+      Packing got;
+      near_tie_packer->pack(w, m, labels, got);
+      ASSERT_EQ(got.pack, literal_near_tie(w, m, labels).pack) << "near_tie m=" << m << " t=" << t;
+      near_tie_packer->pack(w, m, {}, got);
+      ASSERT_EQ(got.pack, literal_near_tie(w, m, {}).pack) << "near_tie unlabelled m=" << m;
+      diverse_packer->pack(w, m, labels, got);
+      const Packing ref = literal_diverse_greedy(w, m, labels);
+      ASSERT_EQ(got.pack, ref.pack) << "diverse m=" << m << " t=" << t;
+      ASSERT_EQ(got.rank, ref.rank) << "diverse m=" << m << " t=" << t;
+      ++rows;
+    }
+  }
+  EXPECT_EQ(rows, 7 * 40);
 }
 
 LoadMatrix random_load(Rng& rng, int layers, int experts) {
