@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 #include "eplb/pipeline.hpp"
 #include "first_least.hpp"
@@ -22,46 +23,61 @@ std::uint64_t ascending_key(double x) {
   return (bits >> 63) != 0 ? ~bits : bits | (std::uint64_t{1} << 63);
 }
 
-// Stable ascending sort of `order` (which lists 0..n-1 in ascending index) by `key[i]`: equal
-// keys keep ascending index order, which is exactly section 1.3's tie rule. Comparison sorts of
-// random doubles are bound by branch mispredictions (about one per two comparisons); an LSD radix
-// sort over the bytes that differ between keys has no data-dependent branch, and it is stable by
-// construction. Tiny rows use an insertion sort (also stable).
+// Insertion sort of key[first, last) (and order alongside), stable: equal keys keep their order.
+void insertion_sort(std::uint64_t* key, int* order, std::size_t first, std::size_t last) {
+  for (std::size_t i = first + 1; i < last; ++i) {
+    const std::uint64_t k = key[i];
+    const int o = order[i];
+    std::size_t j = i;
+    for (; j > first && k < key[j - 1]; --j) {
+      key[j] = key[j - 1];
+      order[j] = order[j - 1];
+    }
+    key[j] = k;
+    order[j] = o;
+  }
+}
+
+// Stable ascending sort of the indices 0..n-1 by `key[i]` into `order`: equal keys keep
+// ascending index order, which is exactly section 1.3's tie rule. Comparison sorts of random
+// doubles are bound by branch mispredictions (about one per two comparisons), so this is an LSD
+// radix sort, which has no data-dependent branch and is stable by construction, over the 24 most
+// significant bits in which the keys differ (four passes of 6-bit digits, whose 64-bucket prefix
+// sums stay cheap next to rows of 72 items; a digit in which all keys agree is skipped). Keys that agree on those 24 bits (relative differences below about 2^-13, or exact
+// duplicates) end up next to each other in ascending index order; each such run is finished by
+// a stable insertion sort (a std::sort with the index tie-break if it is long). Tiny rows use
+// the insertion sort alone.
 void stable_sort_by_key(std::vector<std::uint64_t>& key, std::vector<int>& order) {
   const std::size_t n = key.size();
   order.resize(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<int>(i);
   if (n <= 16) {
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint64_t k = key[i];
-      std::size_t j = i;
-      for (; j > 0 && k < key[j - 1]; --j) {
-        key[j] = key[j - 1];
-        order[j] = order[j - 1];
-      }
-      key[j] = k;
-      order[j] = static_cast<int>(i);
-    }
+    insertion_sort(key.data(), order.data(), 0, n);
     return;
   }
-  for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<int>(i);
-  // Bytes in which all keys agree need no pass.
   std::uint64_t differ = 0;
   for (std::size_t i = 1; i < n; ++i) differ |= key[i] ^ key[0];
-  thread_local std::array<std::array<std::uint32_t, 256>, 8> count;
+  if (differ == 0) return;
+  const int high = 63 - std::countl_zero(differ);
+  const int shift = std::max(0, high - 23);
+  constexpr int kDigitBits = 6;
+  constexpr int kPasses = 4;
+  constexpr std::uint64_t kMask = (1U << kDigitBits) - 1;
+  thread_local std::array<std::array<std::uint32_t, kMask + 1>, kPasses> count;
   thread_local std::vector<std::uint64_t> key_tmp;
   thread_local std::vector<int> order_tmp;
-  int digits[8];
+  int digits[kPasses];
   int num_digits = 0;
-  for (int d = 0; d < 8; ++d) {
-    if (((differ >> (8 * d)) & 0xFF) == 0) continue;
+  for (int d = 0; d < kPasses; ++d) {
+    if (((differ >> (shift + kDigitBits * d)) & kMask) == 0) continue;
     digits[num_digits++] = d;
     count[static_cast<std::size_t>(d)].fill(0);
   }
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t k = key[i];
+    const std::uint64_t k = key[i] >> shift;
     for (int t = 0; t < num_digits; ++t) {
       const int d = digits[t];
-      ++count[static_cast<std::size_t>(d)][(k >> (8 * d)) & 0xFF];
+      ++count[static_cast<std::size_t>(d)][(k >> (kDigitBits * d)) & kMask];
     }
   }
   key_tmp.resize(n);
@@ -81,14 +97,39 @@ void stable_sort_by_key(std::vector<std::uint64_t>& key, std::vector<int>& order
     }
     for (std::size_t i = 0; i < n; ++i) {
       const std::uint64_t k = src_key[i];
-      const std::uint32_t pos = c[(k >> (8 * d)) & 0xFF]++;
+      const std::uint32_t pos = c[((k >> shift) >> (kDigitBits * d)) & kMask]++;
       dst_key[pos] = k;
       dst_order[pos] = src_order[i];
     }
     std::swap(src_key, dst_key);
     std::swap(src_order, dst_order);
   }
-  if (src_order != order.data()) std::copy(src_order, src_order + n, order.data());
+  if (src_order != order.data()) {
+    std::copy(src_key, src_key + n, key.data());
+    std::copy(src_order, src_order + n, order.data());
+  }
+  if (shift == 0) return;
+  // Runs that agree on the sorted bits: finish them on the full key.
+  constexpr std::size_t kMaxInsertionRun = 16;
+  std::size_t first = 0;
+  while (first < n) {
+    const std::uint64_t top = key[first] >> shift;
+    std::size_t last = first + 1;
+    while (last < n && (key[last] >> shift) == top) ++last;
+    if (last - first <= kMaxInsertionRun) {
+      insertion_sort(key.data(), order.data(), first, last);
+    } else {
+      thread_local std::vector<std::pair<std::uint64_t, int>> run;
+      run.clear();
+      for (std::size_t i = first; i < last; ++i) run.emplace_back(key[i], order[i]);
+      std::sort(run.begin(), run.end());  // (key, index): the stable order
+      for (std::size_t i = first; i < last; ++i) {
+        key[i] = run[i - first].first;
+        order[i] = run[i - first].second;
+      }
+    }
+    first = last;
+  }
 }
 
 }  // namespace
