@@ -98,8 +98,7 @@ void BM_floor_sort_desc(benchmark::State& state, const Config& config) {
   }
 }
 
-void BM_plan(benchmark::State& state, const Config& config, const std::string& spec,
-             int threads) {
+void BM_plan(benchmark::State& state, const Config& config, const std::string& spec, int threads) {
   const eplb::LoadMatrix& load = config.load();
   const auto strategy = eplb::make_strategy(spec).product;
   const eplb::Placement reference = strategy->plan(load, config.topology);
@@ -131,11 +130,10 @@ int main(int argc, char** argv) {
             .c_str(),
         [&config](benchmark::State& s) { BM_floor_std_sort(s, config); })
         ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(
-        fmt::format("floor/{}/sort_desc_{}_replica_loads", config.name,
-                    config.topology.num_replicas)
-            .c_str(),
-        [&config](benchmark::State& s) { BM_floor_sort_desc(s, config); })
+    benchmark::RegisterBenchmark(fmt::format("floor/{}/sort_desc_{}_replica_loads", config.name,
+                                             config.topology.num_replicas)
+                                     .c_str(),
+                                 [&config](benchmark::State& s) { BM_floor_sort_desc(s, config); })
         ->Unit(benchmark::kMicrosecond);
   }
   for (const int threads : {1, 2}) {
@@ -149,9 +147,8 @@ int main(int argc, char** argv) {
               fmt::format("plan/{}/{}/{}{}", config.name, entry.name, policy,
                           threads > 1 ? fmt::format("/threads:{}", threads) : "");
           auto* bench = benchmark::RegisterBenchmark(
-              name.c_str(), [&config, spec, threads](benchmark::State& s) {
-                BM_plan(s, config, spec, threads);
-              });
+              name.c_str(),
+              [&config, spec, threads](benchmark::State& s) { BM_plan(s, config, spec, threads); });
           bench->Unit(benchmark::kMicrosecond);
           if (threads > 1) bench->UseRealTime();
         }

@@ -43,10 +43,10 @@ void insertion_sort(std::uint64_t* key, int* order, std::size_t first, std::size
 // doubles are bound by branch mispredictions (about one per two comparisons), so this is an LSD
 // radix sort, which has no data-dependent branch and is stable by construction, over the 24 most
 // significant bits in which the keys differ (four passes of 6-bit digits, whose 64-bucket prefix
-// sums stay cheap next to rows of 72 items; a digit in which all keys agree is skipped). Keys that agree on those 24 bits (relative differences below about 2^-13, or exact
-// duplicates) end up next to each other in ascending index order; each such run is finished by
-// a stable insertion sort (a std::sort with the index tie-break if it is long). Tiny rows use
-// the insertion sort alone.
+// sums stay cheap next to rows of 72 items; a digit in which all keys agree is skipped). Keys that
+// agree on those 24 bits (relative differences below about 2^-13, or exact duplicates) end up next
+// to each other in ascending index order; each such run is finished by a stable insertion sort (a
+// std::sort with the index tie-break if it is long). Tiny rows use the insertion sort alone.
 void stable_sort_by_key(std::vector<std::uint64_t>& key, std::vector<int>& order) {
   const std::size_t n = key.size();
   order.resize(n);

@@ -56,8 +56,8 @@ class WinnerTree {
   }
 
  private:
-  static constexpr double kLoser = kMax ? -std::numeric_limits<double>::infinity()
-                                        : std::numeric_limits<double>::infinity();
+  static constexpr double kLoser =
+      kMax ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
   static std::size_t at(int i) { return static_cast<std::size_t>(i); }
   static bool beats(double a, double b) { return kMax ? a > b : a < b; }
   // The winning child is addressed arithmetically: a select on the keys compiles to a branch,

@@ -46,18 +46,29 @@ std::vector<double> random_row(Rng& rng, int n, int kind) {
   std::vector<double> v(static_cast<std::size_t>(n));
   for (double& x : v) {
     switch (kind % 5) {
-      case 0: x = static_cast<double>(rng.uniform(0, 3)); break;  // few distinct values
-      case 1: x = rng.unit() * 1000.0; break;
-      case 2: x = std::ldexp(rng.unit(), rng.uniform(-1074, 1000)); break;  // incl. subnormals
-      case 3: x = static_cast<double>(rng.uniform(1, 50)) / rng.uniform(1, 7); break;
-      default: x = 1.0 + static_cast<double>(rng.uniform(0, 2)) * 0x1.0p-52; break;  // 1-ulp ties
+      case 0:
+        x = static_cast<double>(rng.uniform(0, 3));
+        break;  // few distinct values
+      case 1:
+        x = rng.unit() * 1000.0;
+        break;
+      case 2:
+        x = std::ldexp(rng.unit(), rng.uniform(-1074, 1000));
+        break;  // incl. subnormals
+      case 3:
+        x = static_cast<double>(rng.uniform(1, 50)) / rng.uniform(1, 7);
+        break;
+      default:
+        x = 1.0 + static_cast<double>(rng.uniform(0, 2)) * 0x1.0p-52;
+        break;  // 1-ulp ties
     }
     const int r = rng.uniform(0, 9);
     if (r == 0) x = 0.0;
     if (r == 1) x = -0.0;
   }
   for (int k = 0; k < n / 4; ++k)  // duplicates of other entries
-    v[static_cast<std::size_t>(rng.uniform(0, n - 1))] = v[static_cast<std::size_t>(rng.uniform(0, n - 1))];
+    v[static_cast<std::size_t>(rng.uniform(0, n - 1))] =
+        v[static_cast<std::size_t>(rng.uniform(0, n - 1))];
   return v;
 }
 
@@ -90,9 +101,24 @@ TEST(FastKernels, SortDescAndAscMatchStableSortOnTiesZerosAndDuplicates) {
 }
 
 TEST(FastKernels, SortHandlesNegativeValuesAndInfinities) {
-  const std::vector<double> v = {-1.0, 2.0, -0.0, 0.0, -1.0, std::numeric_limits<double>::infinity(),
-                                 -std::numeric_limits<double>::infinity(), 2.0, -3.5, 0.0,
-                                 1e-300, -1e-300, 7.0, 7.0, -7.0, 0.5, 0.25, 0.125};
+  const std::vector<double> v = {-1.0,
+                                 2.0,
+                                 -0.0,
+                                 0.0,
+                                 -1.0,
+                                 std::numeric_limits<double>::infinity(),
+                                 -std::numeric_limits<double>::infinity(),
+                                 2.0,
+                                 -3.5,
+                                 0.0,
+                                 1e-300,
+                                 -1e-300,
+                                 7.0,
+                                 7.0,
+                                 -7.0,
+                                 0.5,
+                                 0.25,
+                                 0.125};
   std::vector<int> order;
   sort_desc(v, order);
   EXPECT_EQ(order, reference_order(v, true));
@@ -191,7 +217,8 @@ Packing literal_near_tie(const std::vector<double>& w, int m, const std::vector<
   return out;
 }
 
-Packing literal_diverse_greedy(const std::vector<double>& w, int m, const std::vector<int>& labels) {
+Packing literal_diverse_greedy(const std::vector<double>& w, int m,
+                               const std::vector<int>& labels) {
   const int n = static_cast<int>(w.size());
   const int cap = n / m;
   const int num_labels = *std::max_element(labels.begin(), labels.end()) + 1;

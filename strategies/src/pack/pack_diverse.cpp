@@ -44,7 +44,7 @@ struct Scratch {
   std::vector<int> open_used;
   std::vector<int> hist;  // [pack * num_labels + label], label counts per pack; zero between calls
   std::vector<std::size_t> touched;  // hist entries this call incremented
-  std::vector<char> seen;    // [label], the duplicate check; false between calls
+  std::vector<char> seen;            // [label], the duplicate check; false between calls
   std::vector<int> heavy;
   std::vector<int> light;
   std::vector<int> top;
@@ -103,8 +103,9 @@ class DiversePacker final : public Packer {
     int open = m;
     for (const int i : s.order) {
       const double x = w[at(i)];
-      const int k = has_dup ? scan_projected(s, open, x, eps, s.hist.data() + labels[at(i)], num_labels)
-                            : scan_plain(s, open);
+      const int k = has_dup
+                        ? scan_projected(s, open, x, eps, s.hist.data() + labels[at(i)], num_labels)
+                        : scan_plain(s, open);
       const int best = s.open_pack[at(k)];
       out.pack[at(i)] = best;
       out.rank[at(i)] = s.open_used[at(k)];
@@ -134,16 +135,15 @@ class DiversePacker final : public Packer {
       const double* load = s.open_load.data();
       const int b = first_least(load, open);
       int close = 0;
-      for (int k = 0; k < open; ++k)
-        close += (k != b) & (std::abs(load[k] - load[b]) <= kTie);
+      for (int k = 0; k < open; ++k) close += (k != b) & (std::abs(load[k] - load[b]) <= kTie);
       if (close == 0) return b;
     }
     int best = 0;
     for (int k = 1; k < open; ++k) {
       const double lp = s.open_load[at(k)];
       const double lb = s.open_load[at(best)];
-      const bool take = lp < lb || (std::abs(lp - lb) <= kTie && s.open_used[at(k)] <
-                                                                     s.open_used[at(best)]);
+      const bool take =
+          lp < lb || (std::abs(lp - lb) <= kTie && s.open_used[at(k)] < s.open_used[at(best)]);
       best = take ? k : best;
     }
     return best;

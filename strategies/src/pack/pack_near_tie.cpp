@@ -103,7 +103,8 @@ class NearTiePacker final : public Packer {
     for (const int i : s.order) {
       const int label = labelled ? labels[at(i)] : 0;
       int* same_row = s.same.data() + at(label) * at(m);
-      const int k = labelled ? scan<true>(s, open, eps, same_row) : scan<false>(s, open, eps, nullptr);
+      const int k =
+          labelled ? scan<true>(s, open, eps, same_row) : scan<false>(s, open, eps, nullptr);
       const int best = s.open_pack[at(k)];
       out.pack[at(i)] = best;
       out.rank[at(i)] = s.used[at(best)];

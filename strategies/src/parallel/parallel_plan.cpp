@@ -16,8 +16,7 @@ namespace {
 
 // Copies rows [first, first + block.rows()) of a placement matrix; an empty block matrix (a
 // field the strategy leaves unfilled) leaves `out` empty too.
-void put_rows(const IndexMatrix& block, Eigen::Index first, Eigen::Index layers,
-              IndexMatrix& out) {
+void put_rows(const IndexMatrix& block, Eigen::Index first, Eigen::Index layers, IndexMatrix& out) {
   if (block.size() == 0) return;
   if (out.size() == 0) out.resize(layers, block.cols());
   out.middleRows(first, block.rows()) = block;
@@ -35,7 +34,8 @@ Placement plan_layers(const Strategy& strategy, const LoadMatrix& load, const To
   if (threads == 1 || layers <= 1) return strategy.plan(load, topology);
 
   // Four blocks per thread even out layers of unequal cost without paying much per block.
-  const Eigen::Index blocks = std::min<Eigen::Index>(layers, 4 * static_cast<Eigen::Index>(threads));
+  const Eigen::Index blocks =
+      std::min<Eigen::Index>(layers, 4 * static_cast<Eigen::Index>(threads));
   auto first_of = [&](Eigen::Index b) { return b * layers / blocks; };
   std::vector<Placement> parts(static_cast<std::size_t>(blocks));
   std::vector<std::exception_ptr> errors(static_cast<std::size_t>(blocks));

@@ -35,8 +35,8 @@ class WorkerPool {
   const std::function<void(int)>* task_ = nullptr;
   int tasks_ = 0;
   std::atomic<int> next_{0};  // next task index
-  int seats_ = 0;   // workers that may still join the current loop
-  int active_ = 0;  // workers inside the current loop
+  int seats_ = 0;             // workers that may still join the current loop
+  int active_ = 0;            // workers inside the current loop
   std::uint64_t loop_ = 0;
   bool stop_ = false;
 };
