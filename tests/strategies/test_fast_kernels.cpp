@@ -17,28 +17,12 @@
 #include "eplb/parallel_plan.hpp"
 #include "eplb/pipeline.hpp"
 #include "eplb/strategy.hpp"
+#include "splitmix_rng.hpp"
 
 namespace eplb {
 namespace {
 
-// splitmix64: the same stream on every platform.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  int uniform(int lo, int hi) {
-    return lo + static_cast<int>(next() % static_cast<std::uint64_t>(hi - lo + 1));
-  }
-  double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-
- private:
-  std::uint64_t state_;
-};
+using test::Rng;
 
 // A row mixing the hard cases: exact duplicates, +0.0 and -0.0, values one ulp apart, w/c
 // fractions, huge and tiny magnitudes. `kind` picks the mix.

@@ -29,8 +29,8 @@ class ResultStore;
 struct EvalOptions {
   int warmup = 1;
   int repeats = 5;
-  int plan_threads = 1;  // threads of each plan call (plan_layers); 1 keeps timings single-threaded
   bool per_layer = false;
+  int plan_threads = 1;  // threads of each plan call (plan_layers); 1 keeps timings single-threaded
 };
 
 struct RunOutput {
