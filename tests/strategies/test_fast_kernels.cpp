@@ -302,10 +302,12 @@ LoadMatrix random_load(Rng& rng, int layers, int experts) {
   return w;
 }
 
-void expect_same(const Placement& a, const Placement& b, const std::string& what) {
+template <class P>  // Placement; a template so that the phyrank check compiles with and without it
+void expect_same(const P& a, const P& b, const std::string& what) {
   EXPECT_EQ(a.policy, b.policy) << what;
   EXPECT_EQ(a.phy2log, b.phy2log) << what;
   EXPECT_EQ(a.logcnt, b.logcnt) << what;
+  if constexpr (requires { a.phyrank; }) EXPECT_EQ(a.phyrank, b.phyrank) << what;
 }
 
 TEST(PlanLayers, EqualsStrategyPlanForEveryPresetPolicyAndThreadCount) {

@@ -22,6 +22,13 @@ void put_rows(const IndexMatrix& block, Eigen::Index first, Eigen::Index layers,
   out.middleRows(first, block.rows()) = block;
 }
 
+// Replica ranks (CONTRACTS.md 1: Placement::phyrank, [layers x R], empty when the strategy does
+// not fill it), stitched like phy2log wherever Placement has them.
+template <class P>
+void put_ranks(const P& part, Eigen::Index first, Eigen::Index layers, P& out) {
+  if constexpr (requires { part.phyrank; }) put_rows(part.phyrank, first, layers, out.phyrank);
+}
+
 }  // namespace
 
 Placement plan_layers(const Strategy& strategy, const LoadMatrix& load, const Topology& topology,
@@ -61,6 +68,7 @@ Placement plan_layers(const Strategy& strategy, const LoadMatrix& load, const To
     const Eigen::Index first = first_of(b);
     put_rows(part.phy2log, first, layers, out.phy2log);
     put_rows(part.logcnt, first, layers, out.logcnt);
+    put_ranks(part, first, layers, out);
   }
   return out;
 }
