@@ -307,7 +307,9 @@ void expect_same(const P& a, const P& b, const std::string& what) {
   EXPECT_EQ(a.policy, b.policy) << what;
   EXPECT_EQ(a.phy2log, b.phy2log) << what;
   EXPECT_EQ(a.logcnt, b.logcnt) << what;
-  if constexpr (requires { a.phyrank; }) EXPECT_EQ(a.phyrank, b.phyrank) << what;
+  if constexpr (requires { a.phyrank; }) {
+    EXPECT_EQ(a.phyrank, b.phyrank) << what;
+  }
 }
 
 TEST(PlanLayers, EqualsStrategyPlanForEveryPresetPolicyAndThreadCount) {
