@@ -91,6 +91,27 @@ TEST_F(CliPlan, GlobalPolicyCanBeForced) {
   EXPECT_NE(r.out.find("policy     global"), std::string::npos) << r.out;
 }
 
+TEST_F(CliPlan, ThreadsGiveTheSamePlanAndBadCountsAreRejected) {
+  // The bundled V3 decode loads (58 layers) with a preset that refines: layer blocks differ
+  // in cost, and every field of the JSON must match the single-threaded plan.
+  const std::string load =
+      std::string(EPLB_SOURCE_DIR) + "/workloads/data/deepseek_v3_sglang/decode_in1000out1000.json";
+  const std::string v3 = " --replicas 288 --groups 8 --nodes 4 --gpus 32 --strategy seed000";
+  const std::string one = dir_ + "/one.json";
+  const std::string three = dir_ + "/three.json";
+  ASSERT_EQ(run_eplb("plan --workload " + load + v3 + " --out " + one).exit_code, 0);
+  const auto r = run_eplb("plan --workload " + load + v3 + " --threads 3 --out " + three);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("on 3 threads"), std::string::npos) << r.out;
+  const auto a = nlohmann::json::parse(test::read_text(one));
+  const auto b = nlohmann::json::parse(test::read_text(three));
+  for (const char* key : {"phy2log", "log2phy", "logcnt", "metrics", "policy"}) {
+    EXPECT_EQ(a[key], b[key]) << key;
+  }
+  expect_failure("--workload " + good_ + topo_ + " --threads 0", {"--threads 0", "1..256"});
+  expect_failure("--workload " + good_ + topo_ + " --threads 257", {"--threads 257"});
+}
+
 TEST_F(CliPlan, MissingFile) {
   expect_failure("--workload " + dir_ + "/nope.csv" + topo_, {dir_ + "/nope.csv"});
 }

@@ -219,6 +219,12 @@ TEST(HarnessPlan, BadPlansFailBeforeRunningWithFileAndKey) {
   EXPECT_NE(m.find("has 1 step"), std::string::npos) << m;
   m = expand(R"({"strategies": ["deepseek"], "workloads": ["tiny"]})");
   EXPECT_NE(m.find("topologies: missing"), std::string::npos) << m;
+  m = expect_input_error([] {
+    parse_plan(R"({"strategies": ["deepseek"], "workloads": ["tiny"],
+                   "topologies": [{"replicas": 8, "gpus": 2}], "timing": {"threads": 0}})",
+               "threads.json");
+  });
+  EXPECT_NE(m.find("threads.json: timing.threads"), std::string::npos) << m;
   m = expect_input_error([] { parse_plan("{\n  \"strategies\": [,]\n}", "syntax.json"); });
   EXPECT_NE(m.find("syntax.json:2"), std::string::npos) << m;
   m = expect_input_error([] { parse_plan("{\"seeds\": [1],\n \"seeds\": [2]}", "dup.json"); });
@@ -353,6 +359,24 @@ TEST(HarnessRunner, InvalidPlacementIsAnErrorRowNeverANumber) {
     EXPECT_EQ(row[static_cast<std::size_t>(out.rows.column("plan_us_median", "t"))], "");
   }
   EXPECT_TRUE(out.layers.rows.empty());
+}
+
+TEST(HarnessRunner, PlanThreadsGiveTheSameRowsAsOneThread) {
+  const Plan plan = parse_plan(R"({"strategies": ["seed001"], "workloads": ["tiny"],
+      "topologies": [{"replicas": 12, "groups": 4, "nodes": 2, "gpus": 4}],
+      "timing": {"warmup": 0, "repeats": 2, "threads": 2}})",
+                               "threads.json");
+  EXPECT_EQ(plan.plan_threads, 2);
+  const Expansion ex = expand_plan(plan, test_loader);
+  std::mutex timing;
+  EvalOptions one{0, 0, true};
+  EvalOptions two = one;
+  two.plan_threads = plan.plan_threads;
+  const RunOutput a = evaluate_run(ex, ex.runs[0], one, timing);
+  const RunOutput b = evaluate_run(ex, ex.runs[0], two, timing);
+  EXPECT_EQ(a.rows.rows, b.rows.rows);
+  EXPECT_EQ(a.layers.rows, b.layers.rows);
+  EXPECT_EQ(a.error_rows, 0);
 }
 
 TEST(HarnessRunner, RowsCarryEveryParameterMetricAndTiming) {

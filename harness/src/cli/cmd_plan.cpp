@@ -11,6 +11,7 @@
 #include "eplb/error.hpp"
 #include "eplb/metrics.hpp"
 #include "eplb/storage/atomic_file.hpp"
+#include "eplb/parallel_plan.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/validator.hpp"
 #include "eplb/workload.hpp"
@@ -88,17 +89,24 @@ int cmd_plan(const Args& args) {
       "write phy2log, log2phy, logcnt and metrics to this JSON file")(
       "log2phy-order", po::value<std::string>()->default_value("rank"),
       "order of each expert's slots in log2phy: rank (replica rank, as eplb.py) or slot "
-      "(ascending slot index)");
+      "(ascending slot index)")(
+      "threads", po::value<int>()->default_value(1),
+      "plan the layers on this many threads (same placement for any value)");
   add_topology_options(options);
   po::variables_map vm;
   if (!parse_args("plan",
                   "eplb plan --workload FILE --replicas R --groups G --nodes N --gpus P "
-                  "[--strategy SPEC] [--step K] [--out FILE.json]",
+                  "[--strategy SPEC] [--step K] [--threads N] [--out FILE.json]",
                   args, options, vm)) {
     return 0;
   }
   require_option("plan", vm, "workload");
   const Topology topo = topology_from("plan", vm);
+  const int threads = vm["threads"].as<int>();
+  if (threads < 1 || threads > kMaxPlanThreads) {
+    throw InputError(
+        fmt::format("--threads {} is out of range: use 1..{}", threads, kMaxPlanThreads));
+  }
   const auto made = make_strategy(vm["strategy"].as<std::string>());
   const std::string order = vm["log2phy-order"].as<std::string>();
   if (order != "rank" && order != "slot") {
@@ -133,7 +141,7 @@ int cmd_plan(const Args& args) {
   check_plan_size(static_cast<int>(load.rows()), topo);
 
   const auto start = std::chrono::steady_clock::now();
-  const Placement placement = made.product->plan(load, topo);
+  const Placement placement = plan_layers(*made.product, load, topo, threads);
   const auto stop = std::chrono::steady_clock::now();
   require_valid(placement, topo, static_cast<int>(load.rows()), static_cast<int>(load.cols()),
                 made.canonical);
@@ -181,8 +189,9 @@ int cmd_plan(const Args& args) {
         skipped.size(), fmt::join(skipped, ", "));
   }
   fmt::print("topology   {}\n", topo.to_string());
-  fmt::print("plan time  {:.1f} us (one call, not a benchmark; see eplb_bench)\n\n",
-             std::chrono::duration<double, std::micro>(stop - start).count());
+  fmt::print("plan time  {:.1f} us (one call on {} thread{}, not a benchmark; see eplb_bench)\n\n",
+             std::chrono::duration<double, std::micro>(stop - start).count(), threads,
+             threads == 1 ? "" : "s");
   fmt::print("{:<26} {:>12}\n", "metric", "value");
   for (const MetricInfo& info : metric_infos()) {
     const double v = metric_value(metrics, info.name);

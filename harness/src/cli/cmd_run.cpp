@@ -5,6 +5,7 @@
 
 #include "cli_common.hpp"
 #include "eplb/error.hpp"
+#include "eplb/parallel_plan.hpp"
 #include "eplb/running/experiment.hpp"
 
 namespace eplb::cli {
@@ -14,6 +15,7 @@ int cmd_run(const Args& args) {
   long max_runs = 0;
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int repeats = -1;
+  int plan_threads = 1;
   po::options_description options("Options");
   options.add_options()("plan", po::value(&plan_path)->required(),
                         "plan file (JSON), e.g. experiments/quickstart.json")(
@@ -32,6 +34,9 @@ int cmd_run(const Args& args) {
       "max-runs", po::value(&max_runs), "raise (or lower) the plan's guard on the number of runs")(
       "repeats", po::value(&repeats),
       "timed plan calls per step (overrides timing.repeats; 0: none)")(
+      "plan-threads", po::value(&plan_threads),
+      "threads of each plan call, layers in parallel (overrides timing.threads; default 1, so "
+      "timings stay single-threaded)")(
       "per-layer", "also write layers.csv (per-layer balancedness) and the per-layer heatmaps")(
       "no-plots", "skip the plots (tables and CSV only)")("no-progress",
                                                           "no progress bar on stderr")(
@@ -63,6 +68,13 @@ int cmd_run(const Args& args) {
   if (vm.count("repeats") != 0) {
     if (repeats < 0) throw InputError("--repeats must be >= 0");
     config.repeats = repeats;
+  }
+  if (vm.count("plan-threads") != 0) {
+    if (plan_threads < 1 || plan_threads > kMaxPlanThreads) {
+      throw InputError(fmt::format("--plan-threads {} is out of range: use 1..{}", plan_threads,
+                                   kMaxPlanThreads));
+    }
+    config.plan_threads = plan_threads;
   }
   config.per_layer = vm.count("per-layer") != 0;
   config.plots = vm.count("no-plots") == 0;

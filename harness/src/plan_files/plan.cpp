@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eplb/error.hpp"
+#include "eplb/parallel_plan.hpp"
 #include "eplb/spec.hpp"
 #include "eplb/storage/files.hpp"
 #include "eplb/strategy.hpp"
@@ -327,12 +328,16 @@ Plan parse_plan(std::string_view text, const std::filesystem::path& path) {
   }
   if (root.contains("timing")) {
     const json& t = p.object(root["timing"], "timing");
-    p.check_keys(t, "timing", {"warmup", "repeats"});
+    p.check_keys(t, "timing", {"warmup", "repeats", "threads"});
     if (t.contains("warmup")) {
       plan.warmup = static_cast<int>(p.integer(t["warmup"], "timing.warmup", 0, 1000));
     }
     if (t.contains("repeats")) {
       plan.repeats = static_cast<int>(p.integer(t["repeats"], "timing.repeats", 0, 100000));
+    }
+    if (t.contains("threads")) {
+      plan.plan_threads =
+          static_cast<int>(p.integer(t["threads"], "timing.threads", 1, kMaxPlanThreads));
     }
   }
   if (root.contains("per_layer")) plan.per_layer = p.boolean(root["per_layer"], "per_layer");

@@ -218,6 +218,7 @@ Outcome run_plan(const Plan& plan, const RunConfig& config, const WorkloadLoader
   EvalOptions eval;
   eval.warmup = plan.warmup;
   eval.repeats = config.repeats.value_or(plan.repeats);
+  eval.plan_threads = config.plan_threads.value_or(plan.plan_threads);
   eval.per_layer = per_layer;
   const long calls = expansion.rows() * (1 + (eval.repeats > 0 ? eval.warmup + eval.repeats : 0));
   say(config.out_stream, "{}: {} ({} plan calls)\n", plan.name, expansion.describe(), calls);
@@ -359,7 +360,7 @@ Outcome run_plan(const Plan& plan, const RunConfig& config, const WorkloadLoader
   session["started_at"] = started;
   session["plan_fingerprint"] = fingerprint_text;
   session["options"] = {{"jobs", config.jobs},    {"force", config.force},
-                        {"warmup", eval.warmup},  {"repeats", eval.repeats},
+                        {"warmup", eval.warmup},  {"repeats", eval.repeats}, {"plan_threads", eval.plan_threads},
                         {"per_layer", per_layer}, {"shard", config.shard.to_string()}};
   manifest["plan"] = {{"name", plan.name},
                       {"path", plan.path.string()},

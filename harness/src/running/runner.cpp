@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "eplb/error.hpp"
+#include "eplb/parallel_plan.hpp"
 #include "eplb/metrics.hpp"
 #include "eplb/reporting/analysis.hpp"
 #include "eplb/storage/results.hpp"
@@ -188,7 +189,7 @@ RunOutput evaluate_run(const Expansion& expansion, const Run& run, const EvalOpt
       if (cross || score_step != plan_step) {
         check_load_matrix(score_load, fmt::format("workload '{}' step {}", wb.spec, score_step));
       }
-      const Placement placement = s.strategy->plan(plan_load, topo);
+      const Placement placement = plan_layers(*s.strategy, plan_load, topo, options.plan_threads);
       if (const auto violation = find_violation(placement, topo, num_layers, num_experts)) {
         throw PlacementError("invalid placement: " + violation->message);
       }
@@ -198,11 +199,11 @@ RunOutput evaluate_run(const Expansion& expansion, const Run& run, const EvalOpt
       std::vector<double> micros;
       if (options.repeats > 0) {
         const std::lock_guard<std::mutex> lock(timing_mutex);
-        for (int i = 0; i < options.warmup; ++i) (void)s.strategy->plan(plan_load, topo);
+        for (int i = 0; i < options.warmup; ++i) (void)plan_layers(*s.strategy, plan_load, topo, options.plan_threads);
         micros.reserve(static_cast<std::size_t>(options.repeats));
         for (int i = 0; i < options.repeats; ++i) {
           const auto t0 = Clock::now();
-          Placement timed = s.strategy->plan(plan_load, topo);
+          Placement timed = plan_layers(*s.strategy, plan_load, topo, options.plan_threads);
           const auto t1 = Clock::now();
           micros.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
           if (i + 1 == options.repeats && !same_placement(timed, placement)) {

@@ -18,13 +18,15 @@
 //  * One swap at most, judged on greedy-accumulated loads, so it fixes little on large rows.
 //  * The label preference only acts inside the eps band; a hot expert whose replicas are much
 //    heavier than the rest can still land twice on one GPU when that is clearly lighter.
-//  * Label counters are a dense [packs x labels] table, sized by the largest label.
+//  * Label counters are a dense [packs x labels] table, sized by the largest label (kept zero
+//    between calls, so a call only resets the entries of its own items).
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
 
 #include "components.hpp"
+#include "first_least.hpp"
 
 namespace eplb::detail {
 namespace {
@@ -35,10 +37,14 @@ constexpr double kTie = 1e-12;
 
 struct Scratch {
   std::vector<int> order;
-  std::vector<double> load;
-  std::vector<int> used;
-  std::vector<int> open;  // packs with room, ascending
-  std::vector<int> hist;  // [pack * num_labels + label], label counts per pack
+  std::vector<double> load;  // [pack] greedy-accumulated loads (the micro swap reads them)
+  // The packs with room, ascending, as compact parallel arrays (pack, load, items).
+  std::vector<int> open_pack;
+  std::vector<double> open_load;
+  std::vector<int> open_used;
+  std::vector<int> hist;  // [pack * num_labels + label], label counts per pack; zero between calls
+  std::vector<std::size_t> touched;  // hist entries this call incremented
+  std::vector<char> seen;            // [label], the duplicate check; false between calls
   std::vector<int> heavy;
   std::vector<int> light;
   std::vector<int> top;
@@ -60,19 +66,18 @@ class DiversePacker final : public Packer {
     }
     thread_local Scratch s;
     const int num_labels = labels.empty() ? 0 : *std::max_element(labels.begin(), labels.end()) + 1;
-    s.hist.assign(at(m) * at(num_labels), 0);
-    // Pack 0's row of the histogram doubles as the "seen" set of the duplicate check.
+    if (s.hist.size() < at(m) * at(num_labels)) s.hist.resize(at(m) * at(num_labels), 0);
+    if (s.seen.size() < at(num_labels)) s.seen.resize(at(num_labels), 0);
     bool has_dup = false;
     for (const int label : labels) {
-      if (s.hist[at(label)]++ > 0) {
-        has_dup = true;
-        break;
-      }
+      has_dup = has_dup || s.seen[at(label)] != 0;
+      s.seen[at(label)] = 1;
     }
-    std::fill(s.hist.begin(), s.hist.end(), 0);
+    for (const int label : labels) s.seen[at(label)] = 0;
 
     greedy(w, m, labels, has_dup, num_labels, s, out);
     if (micro_swap_) swap_once(w, m, labels, has_dup, num_labels, s, out);
+    for (const std::size_t entry : s.touched) s.hist[entry] = 0;
   }
 
  private:
@@ -82,9 +87,11 @@ class DiversePacker final : public Packer {
     const int cap = n / m;
     sort_desc(w, s.order);
     s.load.assign(at(m), 0.0);
-    s.used.assign(at(m), 0);
-    s.open.resize(at(m));
-    std::iota(s.open.begin(), s.open.end(), 0);
+    s.open_pack.resize(at(m));
+    std::iota(s.open_pack.begin(), s.open_pack.end(), 0);
+    s.open_load.assign(at(m), 0.0);
+    s.open_used.assign(at(m), 0);
+    s.touched.clear();
     out.pack.resize(at(n));
     out.rank.resize(at(n));
     double eps = 0.0;
@@ -93,43 +100,96 @@ class DiversePacker final : public Packer {
       for (const double x : w) sum += x;
       eps = 1e-6 * (sum / n);
     }
+    int open = m;
     for (const int i : s.order) {
       const double x = w[at(i)];
-      int best = -1;
-      if (!has_dup) {
-        for (const int p : s.open) {
-          if (best < 0 || s.load[at(p)] < s.load[at(best)] ||
-              (std::abs(s.load[at(p)] - s.load[at(best)]) <= kTie &&
-               s.used[at(p)] < s.used[at(best)]))
-            best = p;
-        }
-      } else {
-        const int label = labels[at(i)];
-        double best_base = 0.0;
-        int best_rep = 0;
-        for (const int p : s.open) {
-          const double base = s.load[at(p)] + x;
-          // The label count is only read when it can decide (first pack, clear win, or tie).
-          if (best < 0 || base + eps < best_base) {
-            best = p;
-            best_base = base;
-            best_rep = s.hist[at(p * num_labels + label)];
-          } else if (std::abs(base - best_base) <= eps) {
-            const int rep = s.hist[at(p * num_labels + label)];
-            if (rep < best_rep || (rep == best_rep && s.used[at(p)] < s.used[at(best)])) {
-              best = p;
-              best_base = base;
-              best_rep = rep;
-            }
-          }
-        }
-      }
+      const int k = has_dup
+                        ? scan_projected(s, open, x, eps, s.hist.data() + labels[at(i)], num_labels)
+                        : scan_plain(s, open);
+      const int best = s.open_pack[at(k)];
       out.pack[at(i)] = best;
-      out.rank[at(i)] = s.used[at(best)];
-      if (++s.used[at(best)] == cap) s.open.erase(std::find(s.open.begin(), s.open.end(), best));
-      s.load[at(best)] += x;
-      if (!labels.empty()) ++s.hist[at(best * num_labels + labels[at(i)])];
+      out.rank[at(i)] = s.open_used[at(k)];
+      s.open_load[at(k)] += x;
+      s.load[at(best)] = s.open_load[at(k)];
+      if (!labels.empty()) {
+        const std::size_t entry = at(best * num_labels + labels[at(i)]);
+        ++s.hist[entry];
+        s.touched.push_back(entry);
+      }
+      if (++s.open_used[at(k)] == cap) {
+        // Close the pack; the others keep their ascending order.
+        s.open_pack.erase(s.open_pack.begin() + k);
+        s.open_load.erase(s.open_load.begin() + k);
+        s.open_used.erase(s.open_used.begin() + k);
+        --open;
+      }
     }
+  }
+
+  // No duplicate labels: the first pack of least load, a later pack within kTie taking over if it
+  // holds fewer items (the seed's scan, branch-free). Returns the position in the open arrays.
+  static int scan_plain(const Scratch& s, int open) {
+    // Fast exact path: if the first pack of least load has no other pack within kTie, the scan
+    // takes it when it reaches it (its load is below every earlier one) and nothing after it.
+    {
+      const double* load = s.open_load.data();
+      const int b = first_least(load, open);
+      int close = 0;
+      for (int k = 0; k < open; ++k) close += (k != b) & (std::abs(load[k] - load[b]) <= kTie);
+      if (close == 0) return b;
+    }
+    int best = 0;
+    for (int k = 1; k < open; ++k) {
+      const double lp = s.open_load[at(k)];
+      const double lb = s.open_load[at(best)];
+      const bool take =
+          lp < lb || (std::abs(lp - lb) <= kTie && s.open_used[at(k)] < s.open_used[at(best)]);
+      best = take ? k : best;
+    }
+    return best;
+  }
+
+  // Duplicate labels: packs judged by their projected load; within eps of the best, fewer
+  // replicas of the item's label win, then fewer items. `hist_col` points at the item's label in
+  // pack 0's histogram row (stride num_labels).
+  static int scan_projected(const Scratch& s, int open, double x, double eps, const int* hist_col,
+                            int num_labels) {
+    // Fast exact path, as in the near-tie packer: let b be the first pack of least projected load.
+    // If every other pack q is clearly heavier (b + eps < q and |q - b| > eps, in the scan's own
+    // floating-point expressions), the scan takes b (`lower`, or as the first pack) and nothing
+    // after it, so b is its result; the test has no loop-carried dependency.
+    {
+      thread_local std::vector<double> base;
+      base.resize(at(open));
+      for (int k = 0; k < open; ++k) base[at(k)] = s.open_load[at(k)] + x;
+      const int b = first_least(base.data(), open);
+      const double least = base[at(b)];
+      const double bound = least + eps;
+      int close = 0;
+      for (int k = 0; k < open; ++k) {
+        const double q = base[at(k)];
+        close += (k != b) & ((!(bound < q)) | (std::abs(q - least) <= eps));
+      }
+      if (close == 0) return b;
+    }
+    int best = 0;
+    double best_base = s.open_load[0] + x;
+    int best_rep = hist_col[static_cast<std::ptrdiff_t>(s.open_pack[0]) * num_labels];
+    int best_used = s.open_used[0];
+    for (int k = 1; k < open; ++k) {
+      const double base = s.open_load[at(k)] + x;
+      const int rep = hist_col[static_cast<std::ptrdiff_t>(s.open_pack[at(k)]) * num_labels];
+      const int used = s.open_used[at(k)];
+      const bool lower = base + eps < best_base;
+      const bool tie = std::abs(base - best_base) <= eps &&
+                       (rep < best_rep || (rep == best_rep && used < best_used));
+      const bool take = lower || tie;
+      best = take ? k : best;
+      best_base = take ? base : best_base;
+      best_rep = take ? rep : best_rep;
+      best_used = take ? used : best_used;
+    }
+    return best;
   }
 
   static void swap_once(std::span<const double> w, int m, std::span<const int> labels, bool has_dup,

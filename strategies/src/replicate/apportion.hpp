@@ -1,11 +1,11 @@
 // Building blocks of the sequential apportionment replicators (dhondt, hybrid_tail, peak_tail): the
 // column layout (COMPOSITION.md section 3.4), the apportionment priorities of section 3.5, and an
-// indexed max-heap that returns exactly what a left-to-right ARGMAX scan would.
+// ARGMAX structure that returns exactly what a left-to-right ARGMAX scan would.
 //
-// Why a heap: eplb.py and the seeds rescan all n experts per extra slot, O(red * n) per node. The
-// heap keeps every expert's current priority as the very double the scan would compare, ordered
-// by (priority descending, index ascending); its top is therefore the lowest index attaining the
-// maximum, and one slot costs O(log n).
+// Why a tree: eplb.py and the seeds rescan all n experts per extra slot, O(red * n) per node. The
+// winner tree (winner_tree.hpp) keeps every expert's current priority as the very double the scan
+// would compare; its root is the lowest index attaining the maximum, and one slot costs log2(n)
+// branch-free matches.
 #pragma once
 
 #include <algorithm>
@@ -15,6 +15,7 @@
 
 #include "components.hpp"
 #include "eplb/pipeline.hpp"
+#include "winner_tree.hpp"
 
 namespace eplb::detail {
 
@@ -47,87 +48,12 @@ inline void append_replica(int s, int e, ReplicaLayout& out) {
   ++c;
 }
 
-// Max-heap over the indices 0..n-1 keyed by priority; ties go to the lower index. Entries hold
-// their key, so comparisons touch one array. The storage is reused between calls (hold it in
-// thread_local scratch).
-class PriorityHeap {
- public:
-  // Builds the heap with key(j) for every j in 0..n-1 (n >= 1). O(n).
-  template <class Key>
-  void build(int n, Key key) {
-    heap_.resize(static_cast<std::size_t>(n));
-    pos_.resize(static_cast<std::size_t>(n));
-    for (int j = 0; j < n; ++j) heap_[static_cast<std::size_t>(j)] = {key(j), j};
-    for (int i = n / 2 - 1; i >= 0; --i) sift_down(i, heap_[static_cast<std::size_t>(i)]);
-    for (int i = 0; i < n; ++i)
-      pos_[static_cast<std::size_t>(heap_[static_cast<std::size_t>(i)].index)] = i;
-  }
-
-  // ARGMAX of the keys (the lowest index attaining the maximum).
-  int top() const { return heap_[0].index; }
-
-  // The value at position 1 of SORT_DESC(keys), i.e. the second-largest key counted with
-  // multiplicity; with a single key, that key. In a binary heap it is the larger child of the root.
-  double second_value() const {
-    const std::size_t n = heap_.size();
-    if (n == 1) return heap_[0].key;
-    return n == 2 ? heap_[1].key : std::max(heap_[1].key, heap_[2].key);
-  }
-
-  // Sets the key of index j and restores the heap order. O(log n).
-  void update(int j, double key) {
-    const int i = pos_[static_cast<std::size_t>(j)];
-    const Entry e{key, j};
-    if (i > 0 && before(e, heap_[static_cast<std::size_t>((i - 1) / 2)]))
-      sift_up(i, e);
-    else
-      sift_down(i, e);
-  }
-
- private:
-  struct Entry {
-    double key;
-    int index;
-  };
-  static bool before(const Entry& a, const Entry& b) {
-    return a.key > b.key || (a.key == b.key && a.index < b.index);
-  }
-  void place(int i, const Entry& e) {
-    heap_[static_cast<std::size_t>(i)] = e;
-    pos_[static_cast<std::size_t>(e.index)] = i;
-  }
-  // Moves `e` (destined for position i) up while it beats its parent.
-  void sift_up(int i, Entry e) {
-    while (i > 0) {
-      const int parent = (i - 1) / 2;
-      if (!before(e, heap_[static_cast<std::size_t>(parent)])) break;
-      place(i, heap_[static_cast<std::size_t>(parent)]);
-      i = parent;
-    }
-    place(i, e);
-  }
-  // Moves `e` (destined for position i) down while a child beats it.
-  void sift_down(int i, Entry e) {
-    const int n = static_cast<int>(heap_.size());
-    while (true) {
-      int child = 2 * i + 1;
-      if (child >= n) break;
-      if (child + 1 < n && before(heap_[static_cast<std::size_t>(child + 1)],
-                                  heap_[static_cast<std::size_t>(child)]))
-        ++child;
-      if (!before(heap_[static_cast<std::size_t>(child)], e)) break;
-      place(i, heap_[static_cast<std::size_t>(child)]);
-      i = child;
-    }
-    place(i, e);
-  }
-
-  std::vector<Entry> heap_;  // [n] heap order
-  std::vector<int> pos_;     // [n] position of each index in heap_
-};
+// ARGMAX of the priorities of 0..n-1 (lowest index on ties) under single-key updates: the winner
+// tree of winner_tree.hpp. Its storage is reused between calls (hold it in thread_local scratch).
+using ArgmaxTree = WinnerTree<true>;
 
 // ARGMAX over 0..n-1 of a priority that changes for one index per step, for a known number of
-// steps. A heap costs an O(n) build plus O(log n) per step; a left-to-right scan costs O(n) per
+// steps. A tree costs an O(n) build plus O(log n) per step; a left-to-right scan costs O(n) per
 // step and nothing up front, so short runs (the usual tail of one or two slots) scan. Both return
 // the lowest index attaining the maximum of the same doubles.
 class StepArgmax {
@@ -161,16 +87,13 @@ class StepArgmax {
   static constexpr int kMaxScanSteps = 2;
   int n_ = 0;
   bool use_heap_ = false;
-  PriorityHeap heap_;
+  ArgmaxTree heap_;
 };
 
-// The common first phase of the tail replicators: the COLUMN layout with one replica each, then
-// red - tail D'Hondt steps (red = slots - n, tail = tail_size(options, red)). Returns `tail`, the
-// number of slots still to fill, which are the last `tail` slots. Leaves `heap` keyed by w/c (the
-// current averages), which the peak-aware tail reads.
-// COLUMN layout, then D'Hondt steps for the slots n .. end-1. The heap is built whenever there
-// are redundant slots (even if end == n), since tail choosers read it afterwards.
-inline void dhondt_fill(std::span<const double> w, int slots, int end, PriorityHeap& heap,
+// COLUMN layout, then D'Hondt steps for the slots n .. end-1 (the common first phase of every
+// sequential replicator). The tree is built whenever there are redundant slots (even if
+// end == n) and is left keyed by w/c, the current averages, which the peak-aware tail reads.
+inline void dhondt_fill(std::span<const double> w, int slots, int end, ArgmaxTree& heap,
                         ReplicaLayout& out) {
   const int n = static_cast<int>(w.size());
   init_column_layout(n, slots, out);
@@ -186,7 +109,7 @@ inline void dhondt_fill(std::span<const double> w, int slots, int end, PriorityH
 
 // D'Hondt for the bulk of the redundant slots; returns the tail size left for the caller.
 inline int dhondt_bulk(std::span<const double> w, int slots, const ReplicateOptions& options,
-                       PriorityHeap& heap, ReplicaLayout& out) {
+                       ArgmaxTree& heap, ReplicaLayout& out) {
   const int red = slots - static_cast<int>(w.size());
   const int tail = red == 0 ? 0 : tail_size(options, red);
   dhondt_fill(w, slots, slots - tail, heap, out);

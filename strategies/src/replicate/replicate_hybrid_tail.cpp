@@ -31,7 +31,7 @@ class HybridTailReplicator final : public Replicator {
   explicit HybridTailReplicator(const ReplicateOptions& options) : options_(options) {}
 
   void replicate(std::span<const double> w, int slots, ReplicaLayout& out) const override {
-    thread_local PriorityHeap heap;
+    thread_local ArgmaxTree heap;
     thread_local StepArgmax tail_argmax;
     const int tail = dhondt_bulk(w, slots, options_, heap, out);
     if (tail == 0) return;

@@ -40,7 +40,7 @@ class PeakTailReplicator final : public Replicator {
   explicit PeakTailReplicator(const ReplicateOptions& options) : options_(options) {}
 
   void replicate(std::span<const double> w, int slots, ReplicaLayout& out) const override {
-    thread_local PriorityHeap d_heap;
+    thread_local ArgmaxTree d_heap;
     thread_local StepArgmax s_argmax;
     thread_local StepArgmax h_argmax;
     const int tail = dhondt_bulk(w, slots, options_, d_heap, out);
@@ -54,7 +54,7 @@ class PeakTailReplicator final : public Replicator {
     s_argmax.start(n, tail, s_priority);
     if (dsh) h_argmax.start(n, tail, h_priority);
     for (int s = slots - tail; s < slots; ++s) {
-      const double second = d_heap.second_value();
+      const double second = d_heap.second_key();
       const int i_d = d_heap.top();
       const int i_s = s_argmax.top(s_priority);
       const int e = dsh ? choose_dsh(second, i_d, i_s, h_argmax.top(h_priority), w, out)

@@ -59,6 +59,7 @@ struct Plan {
   int max_steps = 0;                // 0: every step (pair) of each workload
   int warmup = 1;                   // untimed plan calls before the timed ones
   int repeats = 5;                  // timed plan calls per step (0: no timing)
+  int plan_threads = 1;             // threads of one plan call (plan_layers); 1: single-threaded
   long max_runs = 2000;             // guard; raise it in the plan or with --max-runs
   bool per_layer = false;           // also write layers.csv
   bool skip_invalid_topologies = false;

@@ -33,6 +33,7 @@ struct RunConfig {
   bool fresh = false;                              // never resume an existing directory
   std::optional<long> max_runs;                    // overrides the plan's guard
   std::optional<int> repeats;                      // overrides the plan's timing.repeats
+  std::optional<int> plan_threads;                 // overrides the plan's timing.threads
   bool per_layer = false;                          // or the plan's per_layer
   bool plots = true;
   bool progress = true;

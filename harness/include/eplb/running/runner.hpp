@@ -30,6 +30,7 @@ struct EvalOptions {
   int warmup = 1;
   int repeats = 5;
   bool per_layer = false;
+  int plan_threads = 1;  // threads of each plan call (plan_layers); 1 keeps timings single-threaded
 };
 
 struct RunOutput {

@@ -1,0 +1,362 @@
+// Differential tests of the fast shared kernels (strategies/src/common.cpp) against literal
+// reference implementations of COMPOSITION.md 1.3 and 3.1, on many random rows full of ties,
+// zeros (both signs) and duplicates; and plan_layers (CONTRACTS.md 2) against strategy.plan for
+// every preset, both policies and several thread counts.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "eplb/error.hpp"
+#include "eplb/parallel_plan.hpp"
+#include "eplb/pipeline.hpp"
+#include "eplb/strategy.hpp"
+#include "splitmix_rng.hpp"
+
+namespace eplb {
+namespace {
+
+using test::Rng;
+
+// A row mixing the hard cases: exact duplicates, +0.0 and -0.0, values one ulp apart, w/c
+// fractions, huge and tiny magnitudes. `kind` picks the mix.
+std::vector<double> random_row(Rng& rng, int n, int kind) {
+  std::vector<double> v(static_cast<std::size_t>(n));
+  for (double& x : v) {
+    switch (kind % 5) {
+      case 0:
+        x = static_cast<double>(rng.uniform(0, 3));
+        break;  // few distinct values
+      case 1:
+        x = rng.unit() * 1000.0;
+        break;
+      case 2:
+        x = std::ldexp(rng.unit(), rng.uniform(-1074, 1000));
+        break;  // incl. subnormals
+      case 3:
+        x = static_cast<double>(rng.uniform(1, 50)) / rng.uniform(1, 7);
+        break;
+      default:
+        x = 1.0 + static_cast<double>(rng.uniform(0, 2)) * 0x1.0p-52;
+        break;  // 1-ulp ties
+    }
+    const int r = rng.uniform(0, 9);
+    if (r == 0) x = 0.0;
+    if (r == 1) x = -0.0;
+  }
+  for (int k = 0; k < n / 4; ++k)  // duplicates of other entries
+    v[static_cast<std::size_t>(rng.uniform(0, n - 1))] =
+        v[static_cast<std::size_t>(rng.uniform(0, n - 1))];
+  return v;
+}
+
+std::vector<int> reference_order(const std::vector<double>& v, bool descending) {
+  std::vector<int> order(v.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    const double x = v[static_cast<std::size_t>(a)];
+    const double y = v[static_cast<std::size_t>(b)];
+    return descending ? x > y : x < y;
+  });
+  return order;
+}
+
+TEST(FastKernels, SortDescAndAscMatchStableSortOnTiesZerosAndDuplicates) {
+  Rng rng(9);
+  std::vector<int> order;
+  int rows = 0;
+  for (int n : {0, 1, 2, 3, 7, 15, 16, 17, 31, 64, 72, 100, 288, 512, 1000}) {
+    for (int t = 0; t < 60; ++t) {
+      const std::vector<double> v = random_row(rng, n, t);
+      sort_desc(v, order);
+      ASSERT_EQ(order, reference_order(v, true)) << "sort_desc n=" << n << " kind=" << t % 5;
+      sort_asc(v, order);
+      ASSERT_EQ(order, reference_order(v, false)) << "sort_asc n=" << n << " kind=" << t % 5;
+      ++rows;
+    }
+  }
+  EXPECT_EQ(rows, 15 * 60);
+}
+
+TEST(FastKernels, SortHandlesNegativeValuesAndInfinities) {
+  const std::vector<double> v = {-1.0,
+                                 2.0,
+                                 -0.0,
+                                 0.0,
+                                 -1.0,
+                                 std::numeric_limits<double>::infinity(),
+                                 -std::numeric_limits<double>::infinity(),
+                                 2.0,
+                                 -3.5,
+                                 0.0,
+                                 1e-300,
+                                 -1e-300,
+                                 7.0,
+                                 7.0,
+                                 -7.0,
+                                 0.5,
+                                 0.25,
+                                 0.125};
+  std::vector<int> order;
+  sort_desc(v, order);
+  EXPECT_EQ(order, reference_order(v, true));
+  sort_asc(v, order);
+  EXPECT_EQ(order, reference_order(v, false));
+}
+
+// COMPOSITION.md 3.1 literally: items in SORT_DESC order (reference sort), each to the first pack
+// of least load among those with room.
+Packing reference_greedy(const std::vector<double>& w, int m, std::vector<double>& load) {
+  const int n = static_cast<int>(w.size());
+  const int cap = n / m;
+  Packing out;
+  out.pack.assign(w.size(), -1);
+  out.rank.assign(w.size(), -1);
+  load.assign(static_cast<std::size_t>(m), 0.0);
+  std::vector<int> used(static_cast<std::size_t>(m), 0);
+  for (const int i : reference_order(w, true)) {
+    int best = -1;
+    for (int p = 0; p < m; ++p) {
+      if (used[static_cast<std::size_t>(p)] == cap) continue;
+      if (best < 0 || load[static_cast<std::size_t>(p)] < load[static_cast<std::size_t>(best)])
+        best = p;
+    }
+    out.pack[static_cast<std::size_t>(i)] = best;
+    out.rank[static_cast<std::size_t>(i)] = used[static_cast<std::size_t>(best)]++;
+    load[static_cast<std::size_t>(best)] += w[static_cast<std::size_t>(i)];
+  }
+  return out;
+}
+
+TEST(FastKernels, GreedyPackMatchesTheLiteralScanForSmallAndLargePackCounts) {
+  Rng rng(11);
+  int rows = 0;
+  // Pack counts on both sides of the first_least / winner tree switch (16).
+  for (int m : {1, 2, 3, 4, 8, 16, 31, 32, 33, 64, 100}) {
+    for (int t = 0; t < 40; ++t) {
+      const int cap = rng.uniform(1, 12);
+      std::vector<double> w = random_row(rng, m * cap, t);
+      for (double& x : w) x = std::abs(x);  // loads are non-negative
+      std::vector<double> ref_load;
+      const Packing ref = reference_greedy(w, m, ref_load);
+      Packing got;
+      std::vector<double> load;
+      greedy_pack(w, m, got, &load);
+      ASSERT_EQ(got.pack, ref.pack) << "m=" << m << " cap=" << cap << " kind=" << t % 5;
+      ASSERT_EQ(got.rank, ref.rank) << "m=" << m << " cap=" << cap;
+      ASSERT_EQ(load, ref_load) << "m=" << m << " cap=" << cap;
+      ++rows;
+    }
+  }
+  EXPECT_EQ(rows, 11 * 40);
+}
+
+// The seeds' label-aware greedy passes written out literally (COMPOSITION.md 4.5 NEAR_TIE_GREEDY
+// and 4.6 DIVERSE's greedy pass): a left-to-right scan over the open packs per item.
+Packing literal_near_tie(const std::vector<double>& w, int m, const std::vector<int>& labels) {
+  const int n = static_cast<int>(w.size());
+  const int cap = n / m;
+  const bool labelled = !labels.empty();
+  double sum = 0.0;
+  for (const double x : w) sum += x;
+  const double eps = 1e-6 * std::max(sum / n, 1e-12);
+  const int num_labels = labelled ? *std::max_element(labels.begin(), labels.end()) + 1 : 1;
+  std::vector<double> load(static_cast<std::size_t>(m), 0.0);
+  std::vector<int> used(static_cast<std::size_t>(m), 0);
+  std::vector<int> same(static_cast<std::size_t>(m * num_labels), 0);
+  Packing out;
+  out.pack.assign(w.size(), -1);
+  out.rank.assign(w.size(), -1);
+  constexpr int kNone = std::numeric_limits<int>::max();
+  for (const int i : reference_order(w, true)) {
+    const int label = labelled ? labels[static_cast<std::size_t>(i)] : 0;
+    int best = -1;
+    double best_load = std::numeric_limits<double>::infinity();
+    int best_same = kNone;
+    for (int p = 0; p < m; ++p) {
+      if (used[static_cast<std::size_t>(p)] == cap) continue;
+      const double lp = load[static_cast<std::size_t>(p)];
+      const int sp = same[static_cast<std::size_t>(p * num_labels + label)];
+      if (lp + eps < best_load) {
+        best = p;
+        best_load = lp;
+        best_same = labelled ? sp : kNone;
+      } else if (labelled && std::abs(lp - best_load) <= eps && sp < best_same) {
+        best = p;
+        best_load = lp;
+        best_same = sp;
+      }
+    }
+    out.pack[static_cast<std::size_t>(i)] = best;
+    out.rank[static_cast<std::size_t>(i)] = used[static_cast<std::size_t>(best)]++;
+    load[static_cast<std::size_t>(best)] += w[static_cast<std::size_t>(i)];
+    ++same[static_cast<std::size_t>(best * num_labels + label)];
+  }
+  return out;
+}
+
+Packing literal_diverse_greedy(const std::vector<double>& w, int m,
+                               const std::vector<int>& labels) {
+  const int n = static_cast<int>(w.size());
+  const int cap = n / m;
+  const int num_labels = *std::max_element(labels.begin(), labels.end()) + 1;
+  std::vector<int> seen(static_cast<std::size_t>(num_labels), 0);
+  bool has_dup = false;
+  for (const int label : labels) has_dup = has_dup || seen[static_cast<std::size_t>(label)]++ > 0;
+  double eps = 0.0;
+  if (has_dup) {
+    double sum = 0.0;
+    for (const double x : w) sum += x;
+    eps = 1e-6 * (sum / n);
+  }
+  std::vector<double> load(static_cast<std::size_t>(m), 0.0);
+  std::vector<int> used(static_cast<std::size_t>(m), 0);
+  std::vector<int> hist(static_cast<std::size_t>(m * num_labels), 0);
+  Packing out;
+  out.pack.assign(w.size(), -1);
+  out.rank.assign(w.size(), -1);
+  auto at = [](int i) { return static_cast<std::size_t>(i); };
+  for (const int i : reference_order(w, true)) {
+    const double x = w[at(i)];
+    const int label = labels[at(i)];
+    int best = -1;
+    double best_base = 0.0;
+    int best_rep = 0;
+    for (int p = 0; p < m; ++p) {
+      if (used[at(p)] == cap) continue;
+      if (!has_dup) {
+        if (best < 0 || load[at(p)] < load[at(best)] ||
+            (std::abs(load[at(p)] - load[at(best)]) <= 1e-12 && used[at(p)] < used[at(best)]))
+          best = p;
+        continue;
+      }
+      const double base = load[at(p)] + x;
+      const int rep = hist[at(p * num_labels + label)];
+      if (best < 0 || base + eps < best_base) {
+        best = p;
+        best_base = base;
+        best_rep = rep;
+      } else if (std::abs(base - best_base) <= eps &&
+                 (rep < best_rep || (rep == best_rep && used[at(p)] < used[at(best)]))) {
+        best = p;
+        best_base = base;
+        best_rep = rep;
+      }
+    }
+    out.pack[at(i)] = best;
+    out.rank[at(i)] = used[at(best)]++;
+    load[at(best)] += x;
+    ++hist[at(best * num_labels + label)];
+  }
+  return out;
+}
+
+TEST(FastKernels, LabelAwarePackersMatchTheirLiteralScans) {
+  Rng rng(19);
+  StageOptions near_tie;
+  near_tie.pack = PackKind::kNearTie;
+  StageOptions diverse;
+  diverse.pack = PackKind::kDiverse;
+  diverse.micro_swap = false;
+  const auto near_tie_packer = make_packer(near_tie);
+  const auto diverse_packer = make_packer(diverse);
+  int rows = 0;
+  for (int m : {2, 3, 4, 8, 16, 32, 33}) {
+    for (int t = 0; t < 40; ++t) {
+      const int cap = rng.uniform(2, 10);
+      const int n = m * cap;
+      std::vector<double> w = random_row(rng, n, t);
+      for (double& x : w) x = std::abs(x);
+      // Labels with duplicates (replicas of one expert), sometimes all distinct.
+      std::vector<int> labels(static_cast<std::size_t>(n));
+      const int distinct = t % 4 == 0 ? n : rng.uniform(1, n);
+      for (int& label : labels) label = rng.uniform(0, distinct - 1);
+      if (t % 4 == 0) std::iota(labels.begin(), labels.end(), 0);
+      Packing got;
+      near_tie_packer->pack(w, m, labels, got);
+      ASSERT_EQ(got.pack, literal_near_tie(w, m, labels).pack) << "near_tie m=" << m << " t=" << t;
+      near_tie_packer->pack(w, m, {}, got);
+      ASSERT_EQ(got.pack, literal_near_tie(w, m, {}).pack) << "near_tie unlabelled m=" << m;
+      diverse_packer->pack(w, m, labels, got);
+      const Packing ref = literal_diverse_greedy(w, m, labels);
+      ASSERT_EQ(got.pack, ref.pack) << "diverse m=" << m << " t=" << t;
+      ASSERT_EQ(got.rank, ref.rank) << "diverse m=" << m << " t=" << t;
+      ++rows;
+    }
+  }
+  EXPECT_EQ(rows, 7 * 40);
+}
+
+LoadMatrix random_load(Rng& rng, int layers, int experts) {
+  LoadMatrix w(layers, experts);
+  for (int l = 0; l < layers; ++l) {
+    const std::vector<double> row = random_row(rng, experts, l);
+    for (int e = 0; e < experts; ++e) w(l, e) = std::abs(row[static_cast<std::size_t>(e)]);
+  }
+  return w;
+}
+
+template <class P>  // Placement; a template so that the phyrank check compiles with and without it
+void expect_same(const P& a, const P& b, const std::string& what) {
+  EXPECT_EQ(a.policy, b.policy) << what;
+  EXPECT_EQ(a.phy2log, b.phy2log) << what;
+  EXPECT_EQ(a.logcnt, b.logcnt) << what;
+  if constexpr (requires { a.phyrank; }) {
+    EXPECT_EQ(a.phyrank, b.phyrank) << what;
+  }
+}
+
+TEST(PlanLayers, EqualsStrategyPlanForEveryPresetPolicyAndThreadCount) {
+  Rng rng(13);
+  const LoadMatrix load = random_load(rng, 13, 32);  // 13 layers: blocks of unequal length
+  const Topology topo{48, 8, 2, 8};
+  int checked = 0;
+  for (const auto& entry : strategy_registry().entries()) {
+    if (entry.kind != "preset") continue;
+    for (const std::string& spec : {entry.name, entry.name + ":policy=global"}) {
+      const auto strategy = make_strategy(spec).product;
+      const Placement reference = strategy->plan(load, topo);
+      for (const int threads : {1, 2, 3, 4, 16}) {
+        expect_same(plan_layers(*strategy, load, topo, threads), reference,
+                    spec + " threads=" + std::to_string(threads));
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 6 * 2 * 5);
+}
+
+TEST(PlanLayers, OneLayerAndConcurrentCallers) {
+  Rng rng(17);
+  const Topology topo{48, 8, 2, 8};
+  const auto strategy = make_strategy("seed001").product;
+  const LoadMatrix one = random_load(rng, 1, 32);
+  expect_same(plan_layers(*strategy, one, topo, 4), strategy->plan(one, topo), "one layer");
+  const LoadMatrix load = random_load(rng, 20, 32);
+  const Placement reference = strategy->plan(load, topo);
+  std::vector<std::thread> callers;
+  std::vector<Placement> got(3);
+  for (std::size_t c = 0; c < got.size(); ++c)
+    callers.emplace_back([&, c] { got[c] = plan_layers(*strategy, load, topo, 2); });
+  for (std::thread& t : callers) t.join();
+  for (const Placement& p : got) expect_same(p, reference, "concurrent caller");
+}
+
+TEST(PlanLayers, RejectsBadThreadCountsAndRethrowsStrategyErrors) {
+  const auto strategy = make_strategy("deepseek").product;
+  const LoadMatrix load = LoadMatrix::Ones(4, 32);
+  const Topology topo{48, 8, 2, 8};
+  EXPECT_THROW(plan_layers(*strategy, load, topo, 0), InputError);
+  EXPECT_THROW(plan_layers(*strategy, load, topo, kMaxPlanThreads + 1), InputError);
+  const Topology too_few{16, 8, 2, 8};  // R < E
+  EXPECT_THROW(plan_layers(*strategy, load, too_few, 3), TopologyError);
+}
+
+}  // namespace
+}  // namespace eplb
