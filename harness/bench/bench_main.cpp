@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "eplb/metrics.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/validator.hpp"
 #include "eplb/workload.hpp"
@@ -19,6 +20,8 @@
 namespace {
 
 constexpr eplb::Topology kV3{288, 8, 4, 32};
+// The cheap joint setting the README quotes next to the default.
+constexpr const char* kJointCheap = "joint:kicks=0,iters=300";
 
 // The bundled recorded DeepSeek-V3 decode statistics (58 MoE layers x 256 experts).
 const eplb::LoadMatrix& v3_load() {
@@ -65,6 +68,16 @@ void BM_strategy(benchmark::State& state, const std::string& spec) {
   }
 }
 
+// compute_metrics, bounds included (every result row pays it once).
+void BM_metrics(benchmark::State& state, const std::string& spec) {
+  const eplb::LoadMatrix& load = v3_load();
+  const auto plan = eplb::make_strategy(spec).product->plan(load, kV3);
+  for (auto _ : state) {
+    auto metrics = eplb::compute_metrics(load, plan, kV3);
+    benchmark::DoNotOptimize(metrics.balancedness_bound);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -82,6 +95,20 @@ int main(int argc, char** argv) {
                                    [spec](benchmark::State& s) { BM_strategy(s, spec); })
           ->Unit(benchmark::kMicrosecond);
     }
+  }
+  // The joint search (default budget, a cheap budget) and the metrics with their bounds.
+  for (const auto& [name, spec] : std::vector<std::pair<std::string, std::string>>{
+           {"plan/joint/hierarchical", "joint"},
+           {"plan/joint/global", "joint:policy=global"},
+           {"plan/joint_cheap/hierarchical", kJointCheap},
+           {"plan/joint_cheap/global", std::string(kJointCheap) + ",policy=global"}}) {
+    benchmark::RegisterBenchmark(name.c_str(), [spec](benchmark::State& s) { BM_strategy(s, spec); })
+        ->Unit(benchmark::kMicrosecond);
+  }
+  for (const char* spec : {"deepseek", "deepseek:policy=global"}) {
+    benchmark::RegisterBenchmark(fmt::format("metrics/{}", spec).c_str(),
+                                 [spec](benchmark::State& s) { BM_metrics(s, spec); })
+        ->Unit(benchmark::kMicrosecond);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
