@@ -41,6 +41,11 @@ class Pigeonhole {
   bool feasible(int k, double t) {
     const double theta = t / (k + 1);
     const int e_count = static_cast<int>(w_.size());
+    // Cheap first: with every expert above theta left whole (one replica each) and the spare
+    // replicas on a cleared expert, at most `above` replicas are large.
+    int above = 0;
+    for (double w : w_) above += w > theta ? 1 : 0;
+    if (above < e_count && above <= static_cast<long>(k) * num_gpus_) return true;
     // Clearing an expert costs m-1 extra replicas; the most experts cleared within the budget
     // are the cheapest ones (unit value each), counted per cost in buckets.
     std::fill(buckets_.begin(), buckets_.end(), 0);

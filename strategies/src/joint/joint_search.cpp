@@ -20,6 +20,8 @@ JointSearch::JointSearch(std::span<const double> weights, int replicas, int gpus
       slots_(replicas / gpus),
       cnt_(weights.size()),
       size_(weights.size()),
+      shrunk_(weights.size()),
+      grown_(weights.size()),
       slot_expert_(static_cast<std::size_t>(replicas)),
       expert_slots_(weights.size()),
       load_(static_cast<std::size_t>(gpus)),
@@ -42,13 +44,19 @@ void JointSearch::recompute() {
     ++cnt_[static_cast<std::size_t>(e)];
     expert_slots_[static_cast<std::size_t>(e)].push_back(s);
   }
-  for (std::size_t e = 0; e < w_.size(); ++e) size_[e] = w_[e] / cnt_[e];
+  for (std::size_t e = 0; e < w_.size(); ++e) resize(e);
   for (int q = 0; q < gpus_; ++q) {
     double g = 0.0;
     for (int s = q * slots_; s < (q + 1) * slots_; ++s)
       g += size_[static_cast<std::size_t>(slot_expert_[static_cast<std::size_t>(s)])];
     load_[static_cast<std::size_t>(q)] = g;
   }
+}
+
+void JointSearch::resize(std::size_t e) {
+  size_[e] = w_[e] / cnt_[e];
+  shrunk_[e] = w_[e] / (cnt_[e] + 1);
+  grown_[e] = cnt_[e] > 1 ? w_[e] / (cnt_[e] - 1) : kInf;
 }
 
 double JointSearch::max_load() const { return *std::max_element(load_.begin(), load_.end()); }
@@ -89,8 +97,8 @@ void JointSearch::give(int slot, int expert) {
   slot_expert_[static_cast<std::size_t>(slot)] = expert;
   --cnt_[f];
   ++cnt_[e];
-  size_[f] = w_[f] / cnt_[f];
-  size_[e] = w_[e] / cnt_[e];
+  resize(f);
+  resize(e);
   // Re-sum every GPU that holds f or e (exactly, so no drift accumulates).
   touched_.clear();
   for (std::size_t x : {f, e}) {
@@ -112,8 +120,8 @@ double JointSearch::evaluate_give(int slot, int expert, double limit) {
   const auto f = static_cast<std::size_t>(slot_expert_[static_cast<std::size_t>(slot)]);
   const auto e = static_cast<std::size_t>(expert);
   if (f == e || cnt_[f] < 2) return kInf;
-  const double grown = w_[f] / (cnt_[f] - 1);
-  const double shrunk = w_[e] / (cnt_[e] + 1);
+  const double grown = grown_[f];
+  const double shrunk = shrunk_[e];
   touched_.clear();
   ++stamp_;
   auto add = [&](int gpu, double d) {
@@ -163,9 +171,16 @@ bool JointSearch::improve_once(int i) {
   for (int x = first; x < last; ++x) {
     const auto f = static_cast<std::size_t>(slot_expert_[static_cast<std::size_t>(x)]);
     if (cnt_[f] < 2) continue;
+    // f's other replicas grow wherever they are: a GPU already too full rules out every e.
+    const double growth = grown_[f] - size_[f];
+    bool blocked = false;
+    for (int y : expert_slots_[f]) {
+      if (y / slots_ != i && load_[static_cast<std::size_t>(y / slots_)] + growth >= best.value)
+        blocked = true;
+    }
+    if (blocked) continue;
     for (int e = 0; e < num_experts; ++e) {
-      const double shrunk = w_[static_cast<std::size_t>(e)] / (cnt_[static_cast<std::size_t>(e)] + 1);
-      if (top - size_[f] + shrunk >= best.value) continue;
+      if (top - size_[f] + shrunk_[static_cast<std::size_t>(e)] >= best.value) continue;
       const double v = evaluate_give(x, e, best.value);
       if (v < best.value) best = {1, x, -1, -1, -1, e, v};
     }

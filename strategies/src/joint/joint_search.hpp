@@ -40,6 +40,7 @@ class JointSearch {
   };
 
   void recompute();
+  void resize(std::size_t expert);
   int argmax_gpu() const;
   bool improve_once(int gpu);
   void apply(const Move& move);
@@ -56,7 +57,9 @@ class JointSearch {
   int gpus_;
   int slots_;
   std::vector<int> cnt_;
-  std::vector<double> size_;
+  std::vector<double> size_;    // w / c: the replica size
+  std::vector<double> shrunk_;  // w / (c + 1): after gaining a replica
+  std::vector<double> grown_;   // w / (c - 1): after giving one away (+inf at c == 1)
   std::vector<int> slot_expert_;
   std::vector<std::vector<int>> expert_slots_;
   std::vector<double> load_;

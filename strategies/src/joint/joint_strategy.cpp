@@ -7,7 +7,6 @@
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "eplb/bounds.hpp"
 #include "eplb/error.hpp"
@@ -131,9 +130,6 @@ class JointStrategy final : public Strategy {
       search.run(std::max(target, reached), options_.budget,
                  seed * 31 + static_cast<std::uint64_t>(n));
       reached = std::max(reached, search.best_max());
-      if (std::getenv("EPLB_JOINT_TRACE") != nullptr)
-        fmt::print(stderr, "layer {} node {} target {:.6g} start {:.6g} best {:.6g} iters {}\n", layer, n,
-                   target, search.start_max(), search.best_max(), search.iterations_used());
     }
     r.max_load = reached;
     for (auto& search : searches) r.slots.push_back(search.best_slots());
