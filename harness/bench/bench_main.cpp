@@ -21,7 +21,7 @@ namespace {
 
 constexpr eplb::Topology kV3{288, 8, 4, 32};
 // The cheap joint setting the README quotes next to the default.
-constexpr const char* kJointCheap = "joint:kicks=0,iters=10";
+constexpr const char* kJointCheap = "joint:kicks=0,iters=10,reassign=false";
 
 // The bundled recorded DeepSeek-V3 decode statistics (58 MoE layers x 256 experts).
 const eplb::LoadMatrix& v3_load() {

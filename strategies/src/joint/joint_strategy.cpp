@@ -27,6 +27,7 @@ struct JointOptions {
   std::string init;
   joint::Budget budget;
   double tolerance = 1e-4;
+  bool reassign = true;
   std::uint64_t seed = 0;
 };
 
@@ -65,7 +66,10 @@ class JointStrategy final : public Strategy {
     out.phy2log.resize(L, topo.num_replicas);
     for (int l = 0; l < L; ++l) {
       const std::span<const double> w(load.row(l).data(), static_cast<std::size_t>(E));
-      const LayerBound bound = layer_bound(w, topo, policy);
+      // The enumerated assignment bound is only needed when another assignment may be searched;
+      // each solve also stops at its own nodes' bounds.
+      const LayerBound bound = hier && !options_.reassign ? flat_bound(w, topo.num_replicas, topo.num_gpus)
+                                                          : layer_bound(w, topo, policy);
       const double target = bound.max_load * (1.0 + options_.tolerance);
       const std::uint64_t seed = options_.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(l);
 
@@ -73,7 +77,7 @@ class JointStrategy final : public Strategy {
       if (hier) init_nodes = joint::placement_group_nodes(init, l, topo, E);
       LayerResult best = solve(w, init_nodes, &init, l, nodes, group_size, node_replicas,
                                node_gpus, target, seed);
-      if (hier && !bound.group_node.empty() &&
+      if (hier && options_.reassign && !bound.group_node.empty() &&
           !joint::same_partition(bound.group_node, init_nodes) && best.max_load > target) {
         LayerResult other = solve(w, bound.group_node, nullptr, l, nodes, group_size,
                                   node_replicas, node_gpus, target, seed ^ 0x5bd1e995ULL);
@@ -101,6 +105,7 @@ class JointStrategy final : public Strategy {
   LayerResult solve(std::span<const double> w, const std::vector<int>& group_node,
                     const Placement* init, int layer, int nodes, int group_size,
                     int node_replicas, int node_gpus, double target, std::uint64_t seed) const {
+    // `target` is raised below to the assignment's own bound.
     LayerResult r;
     r.group_node = group_node;
     r.experts = joint::node_experts(group_node, nodes, group_size);
@@ -117,6 +122,11 @@ class JointStrategy final : public Strategy {
                                                static_cast<int>(w.size()))
                           : joint::greedy_start(wn, node_replicas, node_gpus);
       searches.back().start(start);
+      // No search on this assignment can beat the worst node's own bound.
+      if (nodes > 1) {
+        target = std::max(target, flat_bound(wn, node_replicas, node_gpus).max_load *
+                                      (1.0 + options_.tolerance));
+      }
     }
     std::vector<int> order(static_cast<std::size_t>(nodes));
     for (int n = 0; n < nodes; ++n) order[static_cast<std::size_t>(n)] = n;
@@ -153,6 +163,8 @@ std::vector<ParamDesc> joint_params() {
                 "improving moves per subproblem (layer, or node when hierarchical)"),
       int_param("kicks", 100, 0, 10000000, "perturbations of the iterated local search per subproblem"),
       bool_param("exchange", true, "try 2-2 exchanges when no single move improves"),
+      bool_param("reassign", true,
+                 "hierarchical: also search the group -> node assignment attaining the bound"),
       double_param("tol", 1e-4, 0.0, 1.0,
                    "stop a layer once its max GPU load is within this fraction of its bound"),
       int_param("seed", 0, 0, 2147483647, "seed of the kicks (same seed, same plan)"),
@@ -175,6 +187,7 @@ std::unique_ptr<Strategy> make_joint_strategy(const ParamValues& v) {
   o.budget.iterations = v.get_int("iters");
   o.budget.kicks = v.get_int("kicks");
   o.budget.exchanges = v.get_bool("exchange");
+  o.reassign = v.get_bool("reassign");
   o.tolerance = v.get_double("tol");
   o.seed = static_cast<std::uint64_t>(v.get_int("seed"));
   return std::make_unique<JointStrategy>(std::move(o));
