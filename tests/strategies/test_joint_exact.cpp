@@ -13,28 +13,13 @@
 #include "eplb/metrics.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/validator.hpp"
+#include "test_rng.hpp"
 #include "eplb/workload.hpp"
 
 namespace eplb {
 namespace {
 
-// splitmix64: the same instances on every platform.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  int uniform(int lo, int hi) {
-    return lo + static_cast<int>(next() % static_cast<std::uint64_t>(hi - lo + 1));
-  }
-
- private:
-  std::uint64_t state_;
-};
+using test::Rng;
 
 Metrics scored(const std::string& spec, const LoadMatrix& load, const Topology& topo) {
   const Placement p = make_strategy(spec).product->plan(load, topo);
