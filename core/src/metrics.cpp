@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "eplb/bounds.hpp"
 #include "eplb/error.hpp"
 
 namespace eplb {
@@ -17,6 +18,10 @@ double ratio_or_one(double num, double den) { return den > 0.0 ? num / den : 1.0
 const std::vector<MetricInfo>& metric_infos() {
   static const std::vector<MetricInfo> infos = {
       {"balancedness", true, "sum_l mean GPU load / sum_l max GPU load (headline)"},
+      {"balancedness_bound", true,
+       "sum_l mean GPU load / sum_l lower bound on the max GPU load (no placement of the policy "
+       "scores above it)"},
+      {"gap", false, "balancedness_bound - balancedness: the room left"},
       {"balancedness_layer_mean", true, "mean over layers of mean/max GPU load (DeepSeek)"},
       {"balancedness_slot", true, "sum_l mean slot load / sum_l max slot load"},
       {"balancedness_node", true, "sum_l mean node load / sum_l max node load"},
@@ -29,6 +34,8 @@ const std::vector<MetricInfo>& metric_infos() {
 
 double metric_value(const Metrics& m, const char* name) {
   if (std::strcmp(name, "balancedness") == 0) return m.balancedness;
+  if (std::strcmp(name, "balancedness_bound") == 0) return m.balancedness_bound;
+  if (std::strcmp(name, "gap") == 0) return m.gap;
   if (std::strcmp(name, "balancedness_layer_mean") == 0) return m.balancedness_layer_mean;
   if (std::strcmp(name, "balancedness_slot") == 0) return m.balancedness_slot;
   if (std::strcmp(name, "balancedness_node") == 0) return m.balancedness_node;
@@ -61,7 +68,7 @@ Metrics compute_metrics(const LoadMatrix& load, const Placement& p, const Topolo
   std::vector<double> node(static_cast<std::size_t>(N));
   std::vector<int> seen(static_cast<std::size_t>(E), 0);
   double sum_mean = 0.0, sum_max = 0.0, sum_slot_mean = 0.0, sum_slot_max = 0.0;
-  double sum_node_mean = 0.0, sum_node_max = 0.0, sum_ratio = 0.0;
+  double sum_node_mean = 0.0, sum_node_max = 0.0, sum_ratio = 0.0, sum_bound = 0.0;
   for (int l = 0; l < L; ++l) {
     double slot_sum = 0.0, slot_max = 0.0;
     for (int q = 0; q < P; ++q) {
@@ -93,6 +100,10 @@ Metrics compute_metrics(const LoadMatrix& load, const Placement& p, const Topolo
     lm.mean_gpu_load = gpu_sum / P;
     lm.max_gpu_load = gpu_max;
     lm.balancedness = gpu_max > 0.0 ? lm.mean_gpu_load / gpu_max : 1.0;
+    const LayerBound bound = layer_bound(
+        std::span<const double>(load.row(l).data(), static_cast<std::size_t>(E)), topo, p.policy);
+    lm.bound = bound.ratio;
+    sum_bound += bound.max_load;
     if (gpu_max <= 0.0) ++m.zero_load_layers;
     sum_mean += lm.mean_gpu_load;
     sum_max += gpu_max;
@@ -119,6 +130,8 @@ Metrics compute_metrics(const LoadMatrix& load, const Placement& p, const Topolo
     }
   }
   m.balancedness = ratio_or_one(sum_mean, sum_max);
+  m.balancedness_bound = ratio_or_one(sum_mean, sum_bound);
+  m.gap = m.balancedness_bound - m.balancedness;
   m.balancedness_slot = ratio_or_one(sum_slot_mean, sum_slot_max);
   m.balancedness_node = ratio_or_one(sum_node_mean, sum_node_max);
   m.balancedness_layer_mean = L > 0 ? sum_ratio / L : 1.0;

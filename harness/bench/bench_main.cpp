@@ -24,6 +24,7 @@
 
 #include "eplb/parallel_plan.hpp"
 #include "eplb/pipeline.hpp"
+#include "eplb/metrics.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/validator.hpp"
 #include "eplb/workload.hpp"
@@ -35,6 +36,9 @@ struct Config {
   eplb::Topology topology;
   const eplb::LoadMatrix& (*load)();
 };
+constexpr eplb::Topology kV3{288, 8, 4, 32};
+// The cheap joint setting the README quotes next to the default.
+constexpr const char* kJointCheap = "joint:kicks=0,iters=10,reassign=false";
 
 // The bundled recorded DeepSeek-V3 decode statistics (58 MoE layers x 256 experts).
 const eplb::LoadMatrix& v3_load() {
@@ -118,6 +122,16 @@ void BM_plan(benchmark::State& state, const Config& config, const std::string& s
   }
 }
 
+// compute_metrics, bounds included (every result row pays it once).
+void BM_metrics(benchmark::State& state, const std::string& spec) {
+  const eplb::LoadMatrix& load = v3_load();
+  const auto plan = eplb::make_strategy(spec).product->plan(load, kV3);
+  for (auto _ : state) {
+    auto metrics = eplb::compute_metrics(load, plan, kV3);
+    benchmark::DoNotOptimize(metrics.balancedness_bound);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -154,6 +168,20 @@ int main(int argc, char** argv) {
         }
       }
     }
+  }
+  // The joint search (default budget, a cheap budget) and the metrics with their bounds.
+  for (const auto& [name, spec] : std::vector<std::pair<std::string, std::string>>{
+           {"plan/joint/hierarchical", "joint"},
+           {"plan/joint/global", "joint:policy=global"},
+           {"plan/joint_cheap/hierarchical", kJointCheap},
+           {"plan/joint_cheap/global", std::string(kJointCheap) + ",policy=global"}}) {
+    benchmark::RegisterBenchmark(name.c_str(), [spec](benchmark::State& s) { BM_strategy(s, spec); })
+        ->Unit(benchmark::kMicrosecond);
+  }
+  for (const char* spec : {"deepseek", "deepseek:policy=global"}) {
+    benchmark::RegisterBenchmark(fmt::format("metrics/{}", spec).c_str(),
+                                 [spec](benchmark::State& s) { BM_metrics(s, spec); })
+        ->Unit(benchmark::kMicrosecond);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -8,6 +8,7 @@
 #include "deepseek_float32.hpp"
 #include "eplb/error.hpp"
 #include "eplb/pipeline.hpp"
+#include "joint/joint_strategy.hpp"
 
 namespace eplb {
 namespace {
@@ -272,6 +273,11 @@ Registry<Strategy> build_registry() {
     add(preset.name, "preset", preset.doc, std::move(params));
   }
   add("compose", "family", "any combination of components (defaults: deepseek)", base);
+  registry.add({"joint", "family",
+                "counts and placement searched together from an init plan, up to the bound",
+                joint_params(), make_joint_strategy});
+  registry.add({"exact", "family", "exhaustive optimum for tiny instances (test oracle)",
+                exact_params(), make_exact_strategy});
   return registry;
 }
 

@@ -11,6 +11,10 @@
 //   balancedness_node        = sum_l mean_k n_k / sum_l max_k n_k
 //   balancedness_layer_mean  = mean_l (mean_q g_q / max_q g_q)   (DeepSeek's "balance factor")
 //   worst_layer_balancedness = min_l (mean_q g_q / max_q g_q)
+//   balancedness_bound       = sum_l mean_q g_q / sum_l LB_l, LB_l the layer's lower bound on the
+//                              max GPU load of every placement the placement's policy allows
+//                              (eplb/bounds.hpp); no placement of that policy scores above it
+//   gap                      = balancedness_bound - balancedness (the room left)
 // A layer with max GPU load 0 has per-layer ratio 1.0 (counted in zero_load_layers); a ratio of
 // sums whose denominator is 0 is 1.0.
 //   duplicate_replicas       = number of replicas that share a GPU with at least one other replica
@@ -28,10 +32,13 @@ struct LayerMetrics {
   double mean_gpu_load = 0.0;
   double max_gpu_load = 0.0;
   double balancedness = 1.0;  // mean / max, 1.0 for an all-zero layer
+  double bound = 1.0;         // mean / LB (eplb/bounds.hpp): no placement of the policy exceeds it
 };
 
 struct Metrics {
   double balancedness = 1.0;
+  double balancedness_bound = 1.0;  // sum_l mean_l / sum_l LB_l
+  double gap = 0.0;                 // balancedness_bound - balancedness
   double balancedness_layer_mean = 1.0;
   double balancedness_slot = 1.0;
   double balancedness_node = 1.0;

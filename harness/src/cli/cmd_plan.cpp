@@ -74,6 +74,12 @@ Matrix select_rows(const Matrix& m, const std::vector<int>& rows) {
   return out;
 }
 
+// Counts print as integers; ratios (larger or smaller is better, e.g. gap) with 6 decimals.
+bool is_count(const MetricInfo& info) {
+  return std::string_view(info.name) == "duplicate_replicas" ||
+         std::string_view(info.name) == "zero_load_layers";
+}
+
 }  // namespace
 
 int cmd_plan(const Args& args) {
@@ -196,7 +202,7 @@ int cmd_plan(const Args& args) {
   for (const MetricInfo& info : metric_infos()) {
     const double v = metric_value(metrics, info.name);
     fmt::print("{:<26} {:>12}\n", info.name,
-               info.higher_is_better ? fmt::format("{:.6f}", v) : fmt::format("{:.0f}", v));
+               is_count(info) ? fmt::format("{:.0f}", v) : fmt::format("{:.6f}", v));
   }
   fmt::print("{:<26} {:>12}\n", "worst_layer",
              metrics.worst_layer < 0 ? -1 : workload.layer_id(metrics.worst_layer));

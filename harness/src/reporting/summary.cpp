@@ -22,6 +22,7 @@ struct KeyMetric {
   int decimals;
 };
 constexpr KeyMetric kKeyMetrics[] = {
+    {"gap", "gap", 4},
     {"worst_layer_balancedness", "worst layer", 4},
     {"balancedness_node", "node bal.", 4},
     {"duplicate_replicas", "dup. replicas", 1},

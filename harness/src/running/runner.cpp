@@ -134,7 +134,7 @@ const std::vector<std::string>& layer_columns() {
   static const std::vector<std::string> columns = {
       "run",        "run_id", "strategy",      "workload",     "workload_group", "score_workload",
       "replicas",   "groups", "nodes",         "gpus",         "protocol",       "plan_step",
-      "score_step", "layer",  "mean_gpu_load", "max_gpu_load", "balancedness"};
+      "score_step", "layer",  "mean_gpu_load", "max_gpu_load", "balancedness", "bound"};
   return columns;
 }
 
@@ -235,7 +235,8 @@ RunOutput evaluate_run(const Expansion& expansion, const Run& run, const EvalOpt
           out.layers.rows.push_back({row[0], row[1], row[2], row[6], row[7], row[9], row[10],
                                      row[11], row[12], row[13], row[14], row[15], row[16],
                                      std::to_string(l), number(lm.mean_gpu_load),
-                                     number(lm.max_gpu_load), number(lm.balancedness)});
+                                     number(lm.max_gpu_load), number(lm.balancedness),
+                                     number(lm.bound)});
         }
       }
     } catch (const std::exception& e) {
