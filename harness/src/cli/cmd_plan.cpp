@@ -7,7 +7,10 @@
 #include "cli_common.hpp"
 #include "eplb/storage/atomic_file.hpp"
 #include "eplb/error.hpp"
+#include "eplb/keep_slots.hpp"
 #include "eplb/metrics.hpp"
+#include "eplb/migration.hpp"
+#include "eplb/storage/placement_file.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/validator.hpp"
 #include "eplb/workload.hpp"
@@ -52,12 +55,18 @@ int cmd_plan(const Args& args) {
       "step", po::value<int>(),
       "plan on this step of a multi-step workload (default: the sum of all steps)")(
       "out,o", po::value<std::string>(),
-      "write phy2log, log2phy, logcnt and metrics to this JSON file");
+      "write phy2log, log2phy, logcnt and metrics to this JSON file")(
+      "previous", po::value<std::string>(),
+      "the placement in force (a JSON file written by --out, same topology and shape): relabel "
+      "the new plan to keep as many replicas in their slots as possible (keep_slots) and report "
+      "the moves with and without keeping")(
+      "expert-bytes", po::value<double>()->default_value(kDeepSeekV3ExpertBytes, "44050944"),
+      "bytes of one expert of one layer, for bytes_moved (default: DeepSeek-V3 FP8 expert)");
   add_topology_options(options);
   po::variables_map vm;
   if (!parse_args("plan",
                   "eplb plan --workload FILE --replicas R --groups G --nodes N --gpus P "
-                  "[--strategy SPEC] [--step K] [--out FILE.json]",
+                  "[--strategy SPEC] [--step K] [--previous OLD.json] [--out FILE.json]",
                   args, options, vm)) {
     return 0;
   }
@@ -88,11 +97,60 @@ int cmd_plan(const Args& args) {
   topo.validate(static_cast<int>(load.cols()));
 
   const auto start = std::chrono::steady_clock::now();
-  const Placement placement = made.product->plan(load, topo);
+  Placement placement = made.product->plan(load, topo);
   const auto stop = std::chrono::steady_clock::now();
   require_valid(placement, topo, static_cast<int>(load.rows()), static_cast<int>(load.cols()),
                 made.canonical);
   const Metrics metrics = compute_metrics(load, placement, topo);
+
+  // --previous: relabel against the deployed placement; the metrics must not move by one bit.
+  nlohmann::json migration_doc;
+  std::string migration_text;
+  if (vm.count("previous") != 0U) {
+    const std::string path = vm["previous"].as<std::string>();
+    const double expert_bytes = vm["expert-bytes"].as<double>();
+    if (!(expert_bytes >= 0.0) || expert_bytes > 1e15) {
+      throw InputError(fmt::format("--expert-bytes {}: expected a number in [0, 1e15]",
+                                   expert_bytes));
+    }
+    const PlacementFile previous = read_placement_file(path);
+    const Topology& pt = previous.topology;
+    if (pt.num_replicas != topo.num_replicas || pt.num_groups != topo.num_groups ||
+        pt.num_nodes != topo.num_nodes || pt.num_gpus != topo.num_gpus) {
+      throw InputError(fmt::format("--previous {}: it was planned for topology {}, this plan is "
+                                   "for {}; pass the same --replicas/--groups/--nodes/--gpus",
+                                   path, pt.to_string(), topo.to_string()));
+    }
+    check_same_shape(previous.placement, placement, topo, "--previous " + path);
+    const Migration without = migration(previous.placement, placement, topo, expert_bytes);
+    Placement kept = keep_slots(placement, previous.placement, topo);
+    require_valid(kept, topo, static_cast<int>(load.rows()), static_cast<int>(load.cols()),
+                  made.canonical + " (slots kept)");
+    const Metrics kept_metrics = compute_metrics(load, kept, topo);
+    if (kept_metrics.balancedness != metrics.balancedness) {
+      throw Error("keep_slots changed balancedness (a bug: it must only relabel)");
+    }
+    const Migration with = migration(previous.placement, kept, topo, expert_bytes);
+    placement = std::move(kept);
+    auto line = [](const char* what, const Migration& m) {
+      return fmt::format("{:<26} {:>8} replicas  {:>6} max/GPU  {:>3} layers  {:>9.3f} GB\n", what,
+                         m.replicas_moved, m.max_moves_per_gpu, m.layers_changed,
+                         m.bytes_moved / 1e9);
+    };
+    migration_text = fmt::format("moves from {} (expert_bytes {}):\n", path,
+                                 format_double(expert_bytes)) +
+                     line("without keeping slots", without) + line("with keep_slots (written)", with);
+    auto as_json = [](const Migration& m) {
+      return nlohmann::json{{"replicas_moved", m.replicas_moved},
+                            {"max_moves_per_gpu", m.max_moves_per_gpu},
+                            {"layers_changed", m.layers_changed},
+                            {"bytes_moved", m.bytes_moved}};
+    };
+    migration_doc = {{"previous", path},
+                     {"expert_bytes", expert_bytes},
+                     {"kept", as_json(with)},
+                     {"without_keep", as_json(without)}};
+  }
 
   fmt::print("strategy   {}\n", made.canonical);
   fmt::print("policy     {}\n", to_string(placement.policy));
@@ -105,10 +163,13 @@ int cmd_plan(const Args& args) {
   fmt::print("{:<26} {:>12}\n", "metric", "value");
   for (const MetricInfo& info : metric_infos()) {
     const double v = metric_value(metrics, info.name);
+    const bool count = v == static_cast<double>(static_cast<long>(v));
     fmt::print("{:<26} {:>12}\n", info.name,
-               info.higher_is_better ? fmt::format("{:.6f}", v) : fmt::format("{:.0f}", v));
+               count && !info.higher_is_better ? fmt::format("{:.0f}", v)
+                                                : fmt::format("{:.6f}", v));
   }
   fmt::print("{:<26} {:>12}\n", "worst_layer", metrics.worst_layer);
+  if (!migration_text.empty()) fmt::print("\n{}", migration_text);
 
   if (vm.count("out") != 0U) {
     nlohmann::json doc;
@@ -130,6 +191,7 @@ int cmd_plan(const Args& args) {
     for (const MetricInfo& info : metric_infos()) m[info.name] = metric_value(metrics, info.name);
     m["worst_layer"] = metrics.worst_layer;
     doc["metrics"] = m;
+    if (!migration_doc.is_null()) doc["migration"] = migration_doc;
     const std::string path = vm["out"].as<std::string>();
     write_file_atomic(path, doc.dump() + "\n");
     fmt::print("\nwrote {}\n", path);

@@ -10,6 +10,7 @@
 
 #include "eplb/reporting/analysis.hpp"
 #include "eplb/error.hpp"
+#include "eplb/estimate.hpp"
 
 namespace eplb {
 namespace {
@@ -80,7 +81,7 @@ std::vector<std::string> grid_specs(const PlanStrategy& entry, const std::string
 }
 
 std::vector<std::pair<int, int>> step_pairs(Protocol protocol, const Workload& plan_on,
-                                            const Workload& score_on, int max_steps,
+                                            const Workload& score_on, int max_steps, int warmup,
                                             const std::string& where) {
   std::vector<std::pair<int, int>> pairs;
   const int n = plan_on.num_steps();
@@ -100,6 +101,17 @@ std::vector<std::pair<int, int>> step_pairs(Protocol protocol, const Workload& p
       break;
     case Protocol::kCross:
       for (int t = 0; t < std::min(n, score_on.num_steps()); ++t) pairs.emplace_back(t, t);
+      break;
+    case Protocol::kRebalance:
+      // Steps 0 .. warmup-1 are only observed; the rows are the scored steps (see rebalance.hpp).
+      if (n <= warmup) {
+        throw InputError(fmt::format(
+            "{} ('{}'): protocol rebalance observes {} warm-up step(s) before it scores any, but "
+            "this workload has {} step(s); use a time series (synthetic steps=, HarMoEny) or a "
+            "smaller rebalance.warmup",
+            where, plan_on.spec, warmup, n));
+      }
+      for (int t = warmup; t < n; ++t) pairs.emplace_back(t, t);
       break;
   }
   if (max_steps > 0 && static_cast<int>(pairs.size()) > max_steps) {
@@ -272,6 +284,17 @@ Expansion expand_plan(const Plan& plan, const WorkloadLoader& loader) {
     }
   }
 
+  // Rebalance grid points with canonical estimator specs (one default point for other protocols).
+  std::vector<RebalanceConfig> rebalances = plan.rebalances;
+  for (std::size_t i = 0; i < rebalances.size(); ++i) {
+    try {
+      rebalances[i].estimate = make_estimator(rebalances[i].estimate).canonical;
+    } catch (const Error& e) {
+      throw InputError(fmt::format("{}: rebalance.estimate ('{}'): {} (see eplb list)", file,
+                                   rebalances[i].estimate, e.what()));
+    }
+  }
+
   WorkloadResolver resolver{plan, loader, out, {}, {}};
   const auto plan_on = resolver.resolve(plan.workloads);
   const auto score_on = resolver.resolve(plan.score_workloads);
@@ -304,7 +327,13 @@ Expansion expand_plan(const Plan& plan, const WorkloadLoader& loader) {
           out.notes.push_back("skipped: " + message);
           continue;
         }
-        const auto steps = step_pairs(protocol, *wa.data, *wb.data, plan.max_steps, where);
+        const bool rebalance = protocol == Protocol::kRebalance;
+        const std::vector<RebalanceConfig> configs =
+            rebalance ? rebalances : std::vector<RebalanceConfig>{RebalanceConfig{}};
+        for (std::size_t ci = 0; ci < configs.size(); ++ci) {
+        const RebalanceConfig& config = configs[ci];
+        const auto steps =
+            step_pairs(protocol, *wa.data, *wb.data, plan.max_steps, config.warmup, where);
         for (std::size_t ti = 0; ti < a.topologies->size(); ++ti) {
           const Topology& topology = (*a.topologies)[ti];
           try {
@@ -333,16 +362,18 @@ Expansion expand_plan(const Plan& plan, const WorkloadLoader& loader) {
             run.topology = topology;
             run.protocol = protocol;
             run.steps = steps;
+            if (rebalance) run.rebalance = config;
             run.identity = fmt::format(
                 "strategy={}\nworkload={}\nscore_workload={}\ntopology={}\nprotocol={}\n"
                 "max_steps={}",
                 out.strategies[si].spec, wa.spec, wb.spec, topology.to_string(),
-                to_string(protocol), plan.max_steps);
+                rebalance ? config.label() : to_string(protocol), plan.max_steps);
             if (!identities.insert(run.identity).second) continue;  // repeated topology
             run.id = fingerprint(run.identity);
             run.index = static_cast<int>(out.runs.size());
             out.runs.push_back(std::move(run));
           }
+        }
         }
       }
     }

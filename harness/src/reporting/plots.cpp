@@ -11,6 +11,7 @@
 #include <set>
 
 #include "eplb/reporting/analysis.hpp"
+#include "eplb/reporting/rebalance_report.hpp"
 #include "eplb/storage/atomic_file.hpp"
 #include "eplb/error.hpp"
 #include "eplb/storage/files.hpp"
@@ -342,6 +343,9 @@ PlotResult write_plots(const CsvTable& results, const CsvTable& layers, const fs
   ablation_plots(view, plots);
   heatmap_plots(layers, plots, "layers.csv", out.warnings);
   winrate_plot(view, plots);
+  for (PlotSpec& p : rebalance_plots(results)) {
+    plots.push_back({std::move(p.name), std::move(p.data), std::move(p.script), p.width, p.height});
+  }
 
   const fs::path dir = fs::absolute(plots_dir);
   make_directories(dir);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "eplb/reporting/analysis.hpp"
+#include "eplb/reporting/rebalance_report.hpp"
 
 namespace eplb {
 namespace {
@@ -483,6 +484,7 @@ std::string summarize(const CsvTable& results, const SummaryOptions& options) {
   tuning_section(out, view, options);
   win_rate_section(out, view);
   error_section(out, view);
+  out += rebalance_summary(results);
   return out;
 }
 
