@@ -35,7 +35,10 @@ Locality compute_locality(const LoadMatrix& load, const Placement& p, const Topo
       std::fill(node_load.begin(), node_load.end(), 0.0);
       std::fill(present.begin(), present.end(), 0);
       if (e >= E || group_of(e) != g) continue;  // an empty group (G > E) has no span
+      // The group's load from its experts (= the sum over nodes, without depending on node order).
+      double group_load = 0.0;
       for (; e < E && group_of(e) == g; ++e) {
+        group_load += load(l, e);
         const double r = load(l, e) / static_cast<double>(p.logcnt(l, e));
         for (int k = 0; k < N; ++k) {
           const int c = cnt[static_cast<std::size_t>(e) * static_cast<std::size_t>(N) +
@@ -46,15 +49,13 @@ Locality compute_locality(const LoadMatrix& load, const Placement& p, const Topo
         }
       }
       int span = 0;
-      double group_load = 0.0, home_load = 0.0;
+      double home_load = 0.0;
       for (int k = 0; k < N; ++k) {
         span += present[static_cast<std::size_t>(k)];
-        const double v = node_load[static_cast<std::size_t>(k)];
-        group_load += v;
-        if (v > home_load) home_load = v;
+        home_load = std::max(home_load, node_load[static_cast<std::size_t>(k)]);
       }
       span_sum += span;
-      off_sum += group_load - home_load;
+      off_sum += std::max(0.0, group_load - home_load);
       total_sum += group_load;
       ++cells;
     }

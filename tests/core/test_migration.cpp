@@ -41,7 +41,6 @@ TEST(Migration, HandCheckedMovesBetweenKnownPlacements) {
 TEST(Migration, DefaultExpertBytesIsOneDeepSeekV3Fp8Expert) {
   // 3 matrices of 7168 x 2048 FP8 bytes + one float32 scale per 128 x 128 block.
   EXPECT_EQ(kDeepSeekV3ExpertBytes, 44050944.0);
-  const Topology topo{4, 1, 1, 2};
   const Placement a = from_rows({{0, 1, 2, 0}}, 3);
   const Placement b = from_rows({{1, 1, 2, 0}}, 3);
   EXPECT_EQ(bytes_moved(a, b), 44050944.0);

@@ -134,7 +134,7 @@ TEST(Rebalance, PlanFileSweepsTheGridAndWritesStepRows) {
   ASSERT_EQ(ex.runs.size(), 4u);
   EXPECT_EQ(ex.runs[1].rebalance.estimate, "mean:k=2");  // every outermost, then estimate
   std::mutex timing;
-  const Run& run = ex.runs[2];  // every=2, estimate=last
+  const eplb::Run& run = ex.runs[2];  // every=2, estimate=last
   EXPECT_EQ(run.protocol_label(),
             "rebalance:every=2,estimate=last,keep=true,skip_below=0,expert_bytes=100");
   const RunOutput out = evaluate_run(ex, run, EvalOptions{0, 0, false}, timing);

@@ -11,7 +11,7 @@ namespace {
 
 std::vector<LoadMatrix> history() {
   // One layer, two experts; expert 1 is constant.
-  std::vector<LoadMatrix> h(3, LoadMatrix(1, 2));
+  std::vector<LoadMatrix> h(3, LoadMatrix::Zero(1, 2));
   h[0] << 1, 7;
   h[1] << 3, 7;
   h[2] << 2, 7;

@@ -8,10 +8,12 @@
 //   span(l, g)       number of distinct nodes holding at least one replica of an expert of g
 //   load(l, g, k)    sum of r_s over the slots of node k holding an expert of g, computed as
 //                    sum over e in g (ascending) of cnt(e on k) x (w[e] / logcnt[e])
-//   home(l, g)       the node with the largest load(l, g, k) (lowest index on ties)
+//   load(l, g)       sum over e in g (ascending) of w[e] (= sum_k load(l, g, k) in exact
+//                    arithmetic; independent of node order)
+//   home(l, g)       the node with the largest load(l, g, k)
 // Aggregates:
 //   group_node_span      = mean over (l, g) of span(l, g)  (1.0 for every hierarchical plan)
-//   off_node_load_share  = sum_{l,g} (load(l,g) - load(l,g,home)) / sum_{l,g} load(l,g)
+//   off_node_load_share  = sum_{l,g} max(0, load(l,g) - load(l,g,home)) / sum_{l,g} load(l,g)
 //                          (0 when all loads are 0; 0.0 for every hierarchical plan)
 // Both depend only on which replicas each node holds, never on slot order within a node.
 #pragma once

@@ -336,7 +336,8 @@ fs::path find_gnuplot() {
 
 PlotResult write_plots(const CsvTable& results, const CsvTable& layers, const fs::path& plots_dir,
                        const PlotOptions& options) {
-  const ResultView view(results, options.source);
+  const CsvTable generic = without_rebalance_rows(results);  // drawn by rebalance_plots
+  const ResultView view(generic, options.source);
   std::vector<Plot> plots;
   PlotResult out;
   pareto_plots(view, plots, out.warnings);

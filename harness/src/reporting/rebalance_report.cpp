@@ -126,6 +126,17 @@ std::string gp_quote(const std::string& text) {
 
 }  // namespace
 
+CsvTable without_rebalance_rows(const CsvTable& results) {
+  const int protocol = results.find_column("protocol");
+  if (protocol < 0) return results;
+  CsvTable out;
+  out.header = results.header;
+  for (const auto& row : results.rows) {
+    if (row[static_cast<std::size_t>(protocol)].rfind("rebalance", 0) != 0) out.rows.push_back(row);
+  }
+  return out;
+}
+
 std::string rebalance_summary(const CsvTable& results) {
   const std::vector<Point> pts = points(traces(results));
   if (pts.empty()) return {};

@@ -442,10 +442,14 @@ void error_section(std::string& out, const ResultView& view) {
 }  // namespace
 
 std::string summarize(const CsvTable& results, const SummaryOptions& options) {
-  const ResultView view(results, options.source);
+  // Rebalance rows have their own section (rebalance_report.hpp).
+  const CsvTable generic = without_rebalance_rows(results);
+  const std::string rebalance = rebalance_summary(results);
+  const ResultView view(generic, options.source);
   const auto& rows = view.rows();
   std::string out = fmt::format("# {}\n\n", options.title.empty() ? "Results" : options.title);
   if (!options.description.empty()) out += options.description + "\n\n";
+  if (rows.empty() && !rebalance.empty()) return out + rebalance;
   std::set<int> runs;
   std::set<std::string> strategies, workloads;
   int errors = 0;
@@ -484,8 +488,7 @@ std::string summarize(const CsvTable& results, const SummaryOptions& options) {
   tuning_section(out, view, options);
   win_rate_section(out, view);
   error_section(out, view);
-  out += rebalance_summary(results);
-  return out;
+  return out + rebalance;
 }
 
 }  // namespace eplb

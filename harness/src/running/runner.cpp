@@ -176,7 +176,9 @@ RunOutput evaluate_run(const Expansion& expansion, const Run& run, const EvalOpt
   std::vector<RebalanceStep> trace;
   std::string trace_error;
   if (rebalance) {
-    for (const char* c : rebalance_columns()) out.rows.header.emplace_back(c);
+    // After the fixed columns, where the rows put them.
+    const auto at = out.rows.header.begin() + static_cast<long>(result_columns().size());
+    out.rows.header.insert(at, rebalance_columns().begin(), rebalance_columns().end());
     try {
       const auto estimator = make_estimator(run.rebalance.estimate);
       trace = simulate_rebalance(*s.strategy, *estimator.product, wa.data->steps, topo,

@@ -22,6 +22,10 @@ namespace eplb {
 
 std::string rebalance_summary(const CsvTable& results);
 
+// `results` without its rebalance rows: the generic summary tables and plots pool rows per
+// strategy and protocol, which would give one table per rebalance grid point.
+CsvTable without_rebalance_rows(const CsvTable& results);
+
 struct PlotSpec {
   std::string name;    // file stem under plots/
   std::string data;    // tab-separated, gnuplot blocks
