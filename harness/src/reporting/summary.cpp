@@ -26,6 +26,8 @@ constexpr KeyMetric kKeyMetrics[] = {
     {"worst_layer_balancedness", "worst layer", 4},
     {"balancedness_node", "node bal.", 4},
     {"duplicate_replicas", "dup. replicas", 1},
+    {"group_node_span", "group node span", 2},
+    {"off_node_load_share", "off-node load", 4},
 };
 
 std::string escape(std::string_view text) {
