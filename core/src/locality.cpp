@@ -12,9 +12,7 @@ Locality compute_locality(const LoadMatrix& load, const Placement& p, const Topo
   const int G = topo.num_groups;
   const int N = topo.num_nodes;
   const int slots_per_node = R / N;
-  auto group_of = [&](int e) {
-    return static_cast<int>(static_cast<long>(e) * G / E);
-  };
+  auto group_of = [&](int e) { return static_cast<int>(static_cast<long>(e) * G / E); };
 
   Locality out;
   if (L == 0 || E == 0 || G <= 0) return out;

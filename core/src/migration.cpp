@@ -12,15 +12,16 @@ namespace eplb {
 void check_same_shape(const Placement& from, const Placement& to, const Topology& topology,
                       std::string_view what) {
   if (from.phy2log.rows() != to.phy2log.rows()) {
-    throw InputError(fmt::format("{}: has {} layers, the new plan {}; plans of one workload "
-                                 "shape are needed",
-                                 what, from.phy2log.rows(), to.phy2log.rows()));
+    throw InputError(
+        fmt::format("{}: has {} layers, the new plan {}; plans of one workload "
+                    "shape are needed",
+                    what, from.phy2log.rows(), to.phy2log.rows()));
   }
   if (from.phy2log.cols() != to.phy2log.cols() || to.phy2log.cols() != topology.num_replicas) {
-    throw InputError(fmt::format("{}: has {} slots per layer, the new plan {} (topology {}); "
-                                 "use the same topology",
-                                 what, from.phy2log.cols(), to.phy2log.cols(),
-                                 topology.to_string()));
+    throw InputError(
+        fmt::format("{}: has {} slots per layer, the new plan {} (topology {}); "
+                    "use the same topology",
+                    what, from.phy2log.cols(), to.phy2log.cols(), topology.to_string()));
   }
   if (from.logcnt.cols() != to.logcnt.cols() || from.logcnt.rows() != to.logcnt.rows()) {
     throw InputError(fmt::format("{}: has {} logical experts, the new plan {}", what,

@@ -43,15 +43,15 @@ TEST(Locality, SpreadGroupsHandChecked) {
   EXPECT_DOUBLE_EQ(m.off_node_load_share, 0.4);
   // Replicas split a load: expert 0 on both nodes (R = 6, 3 slots per node).
   const Topology six{6, 2, 2, 2};
-  const Locality l = compute_locality(
-      row({2, 2, 3, 4}), placement_of({0, 1, 2, 0, 3, 3}, 4, Policy::kGlobal), six);
+  const Locality l = compute_locality(row({2, 2, 3, 4}),
+                                      placement_of({0, 1, 2, 0, 3, 3}, 4, Policy::kGlobal), six);
   // group 0: node 0 = 1 + 2 = 3, node 1 = 1 -> off 1; group 1: node 0 = 3, node 1 = 4 -> off 3
   EXPECT_EQ(l.group_node_span, 2.0);
   EXPECT_DOUBLE_EQ(l.off_node_load_share, 4.0 / 11.0);
-  EXPECT_EQ(compute_locality(row({0, 0, 0, 0}), placement_of({0, 2, 1, 3}, 4, Policy::kGlobal),
-                             topo)
-                .off_node_load_share,
-            0.0);
+  EXPECT_EQ(
+      compute_locality(row({0, 0, 0, 0}), placement_of({0, 2, 1, 3}, 4, Policy::kGlobal), topo)
+          .off_node_load_share,
+      0.0);
 }
 
 TEST(Locality, MetricsAreIndependentOfSlotOrderBitForBit) {

@@ -42,32 +42,37 @@ TEST(CliPlanPrevious, ReportsMovesAndWritesTheKeptPlan) {
   const long plain = doc["migration"]["without_keep"]["replicas_moved"].get<long>();
   EXPECT_LE(kept, plain);
   EXPECT_GT(plain, 0);
-  EXPECT_EQ(doc["migration"]["kept"]["bytes_moved"].get<double>(), static_cast<double>(kept) * 44050944.0);
+  EXPECT_EQ(doc["migration"]["kept"]["bytes_moved"].get<double>(),
+            static_cast<double>(kept) * 44050944.0);
 }
 
 TEST(CliPlanPrevious, PreviousOfAnotherShapeOrTopologyIsAClearError) {
   const std::string dir = test::make_temp_dir("previous_bad");
   const std::string old_plan = dir + "/old.json";
-  ASSERT_EQ(run_eplb("plan --workload zipf:layers=3,experts=16,seed=3" + kTopo + " --out " +
-                     old_plan)
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      run_eplb("plan --workload zipf:layers=3,experts=16,seed=3" + kTopo + " --out " + old_plan)
+          .exit_code,
+      0);
   auto layers = run_eplb("plan --workload zipf:layers=4,experts=16,seed=3" + kTopo +
                          " --previous " + old_plan);
   EXPECT_EQ(layers.exit_code, 2);
   EXPECT_NE(layers.err.find("has 3 layers, the new plan 4"), std::string::npos) << layers.err;
-  auto topo = run_eplb("plan --workload zipf:layers=3,experts=16,seed=3 --replicas 24 --groups 4 "
-                       "--nodes 2 --gpus 8 --previous " + old_plan);
+  auto topo = run_eplb(
+      "plan --workload zipf:layers=3,experts=16,seed=3 --replicas 24 --groups 4 "
+      "--nodes 2 --gpus 8 --previous " +
+      old_plan);
   EXPECT_EQ(topo.exit_code, 2);
   EXPECT_NE(topo.err.find("it was planned for topology R=24,G=4,N=2,P=4"), std::string::npos)
       << topo.err;
-  auto experts = run_eplb("plan --workload zipf:layers=3,experts=20,seed=3 --replicas 24 "
-                          "--groups 4 --nodes 2 --gpus 4 --previous " + old_plan);
+  auto experts = run_eplb(
+      "plan --workload zipf:layers=3,experts=20,seed=3 --replicas 24 "
+      "--groups 4 --nodes 2 --gpus 4 --previous " +
+      old_plan);
   EXPECT_EQ(experts.exit_code, 2);
   EXPECT_NE(experts.err.find("logical experts"), std::string::npos) << experts.err;
   test::write_text(dir + "/junk.json", "{\"topology\": 3}");
-  auto junk = run_eplb("plan --workload zipf:layers=3,experts=16,seed=3" + kTopo +
-                       " --previous " + dir + "/junk.json");
+  auto junk = run_eplb("plan --workload zipf:layers=3,experts=16,seed=3" + kTopo + " --previous " +
+                       dir + "/junk.json");
   EXPECT_EQ(junk.exit_code, 2);
   EXPECT_NE(junk.err.find("not a placement file"), std::string::npos) << junk.err;
   auto missing = run_eplb("plan --workload zipf:layers=3,experts=16,seed=3" + kTopo +

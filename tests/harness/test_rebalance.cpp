@@ -15,7 +15,8 @@ namespace {
 
 // One layer x 4 experts, 2 GPUs of 2 slots: deepseek packs greedily (heaviest item to the
 // lightest GPU with room), so each plan's GPU sets are known by hand:
-//   x0 = [4,3,2,1] -> {0,3} {1,2}     x2 = [1,6,2,3] -> {1,0} {3,2}     x4 = [3,1,4,2] -> {2,1} {0,3}
+//   x0 = [4,3,2,1] -> {0,3} {1,2}     x2 = [1,6,2,3] -> {1,0} {3,2}     x4 = [3,1,4,2] -> {2,1}
+//   {0,3}
 std::vector<LoadMatrix> series() {
   const double v[6][4] = {{4, 3, 2, 1}, {1, 2, 3, 4}, {1, 6, 2, 3},
                           {2, 2, 5, 1}, {3, 1, 4, 2}, {1, 5, 1, 1}};
@@ -76,7 +77,7 @@ TEST(Rebalance, SixStepSeriesByHand) {
   EXPECT_EQ(skipped[2].moves.replicas_moved, 0);
   EXPECT_EQ(skipped[2].planned_at, 1);
   EXPECT_DOUBLE_EQ(skipped[2].metrics.balancedness, 5.0 / 7.0);  // {0,3} = 3, {1,2} = 7
-  EXPECT_EQ(skipped[3].metrics.balancedness, 1.0);                // x4: 5, 5
+  EXPECT_EQ(skipped[3].metrics.balancedness, 1.0);               // x4: 5, 5
   EXPECT_EQ(skipped[4].event, "skipped");
   EXPECT_DOUBLE_EQ(skipped[4].predicted_gain, 0.0);
   EXPECT_DOUBLE_EQ(skipped[4].metrics.balancedness, 4.0 / 6.0);  // {0,3} = 2, {1,2} = 6
@@ -174,9 +175,9 @@ TEST(Rebalance, PlanFileErrorsNameTheKey) {
   EXPECT_NE(message(head + R"("protocol": "rebalance", "rebalance": {"cadence": 2}})")
                 .find("unknown key"),
             std::string::npos);
-  EXPECT_NE(message(head + R"("protocol": "rebalance", "rebalance": {"warmup": 6}})")
-                .find("warm-up"),
-            std::string::npos);
+  EXPECT_NE(
+      message(head + R"("protocol": "rebalance", "rebalance": {"warmup": 6}})").find("warm-up"),
+      std::string::npos);
 }
 
 }  // namespace

@@ -71,7 +71,8 @@ Placement permuted(const Placement& p, const Topology& topo, Rng& rng) {
         std::iota(slots.begin(), slots.end(), 0);
         shuffle(slots);
         const int from_gpu = k * gpn + i;
-        const int to_gpu = nodes[static_cast<std::size_t>(k)] * gpn + gpus[static_cast<std::size_t>(i)];
+        const int to_gpu =
+            nodes[static_cast<std::size_t>(k)] * gpn + gpus[static_cast<std::size_t>(i)];
         for (int j = 0; j < spg; ++j) {
           out.phy2log(l, to_gpu * spg + slots[static_cast<std::size_t>(j)]) =
               p.phy2log(l, from_gpu * spg + j);
@@ -180,8 +181,8 @@ long brute_force_moves(const Placement& fresh, const Placement& previous, const 
         do {
           long s = 0;
           for (int i = 0; i < gpn; ++i) {
-            s += cost(l, A * gpn + i, nodes[static_cast<std::size_t>(A)] * gpn +
-                                          g[static_cast<std::size_t>(i)]);
+            s += cost(l, A * gpn + i,
+                      nodes[static_cast<std::size_t>(A)] * gpn + g[static_cast<std::size_t>(i)]);
           }
           if (inner < 0 || s < inner) inner = s;
         } while (std::next_permutation(g.begin(), g.end()));
@@ -220,8 +221,8 @@ struct Shape {
 // load and on an unrelated load), never raises moves, keeps every GPU's multiset, passes the
 // validator; previous == fresh gives 0 moves; a relabeled copy gives 0 moves.
 TEST(KeepSlots, PropertiesOverEveryRegisteredStrategy) {
-  const Shape shapes[] = {{{32, 4, 2, 8}, 16}, {{24, 2, 2, 4}, 12}, {{40, 5, 1, 8}, 20},
-                          {{36, 3, 3, 6}, 18}};
+  const Shape shapes[] = {
+      {{32, 4, 2, 8}, 16}, {{24, 2, 2, 4}, 12}, {{40, 5, 1, 8}, 20}, {{36, 3, 3, 6}, 18}};
   std::vector<std::string> specs;
   for (const auto& entry : strategy_registry().entries()) {
     specs.push_back(entry.name);

@@ -13,8 +13,8 @@ namespace {
 
 void check_history(const std::vector<LoadMatrix>& history, int count) {
   if (count < 1 || count > static_cast<int>(history.size())) {
-    throw Error(fmt::format("estimate: {} steps requested from a history of {}", count,
-                            history.size()));
+    throw Error(
+        fmt::format("estimate: {} steps requested from a history of {}", count, history.size()));
   }
 }
 
@@ -105,17 +105,20 @@ ParamDesc k_param(int def) {
 Registry<Estimator> build() {
   using Made = std::unique_ptr<Estimator>;
   Registry<Estimator> r("estimator");
-  r.add({"last", "estimator", "the last observed step", {},
-         [](const ParamValues&) -> Made { return std::make_unique<Last>(); }});
-  r.add({"mean", "estimator", "mean of the last k steps", {k_param(4)},
-         [](const ParamValues& v) -> Made { return std::make_unique<Mean>(v.get_int("k")); }});
-  r.add({"ema",
-         "estimator",
-         "exponential moving average over all steps",
-         {double_param("alpha", 0.5, 0.001, 1.0, "weight of the newest step")},
-         [](const ParamValues& v) -> Made {
-           return std::make_unique<Ema>(v.get_double("alpha"));
+  r.add({"last", "estimator", "the last observed step", {}, [](const ParamValues&) -> Made {
+           return std::make_unique<Last>();
          }});
+  r.add({"mean",
+         "estimator",
+         "mean of the last k steps",
+         {k_param(4)},
+         [](const ParamValues& v) -> Made { return std::make_unique<Mean>(v.get_int("k")); }});
+  r.add(
+      {"ema",
+       "estimator",
+       "exponential moving average over all steps",
+       {double_param("alpha", 0.5, 0.001, 1.0, "weight of the newest step")},
+       [](const ParamValues& v) -> Made { return std::make_unique<Ema>(v.get_double("alpha")); }});
   r.add({"robust",
          "estimator",
          "mean + z * std of the last k steps (FlashLB's robust load)",
@@ -123,7 +126,10 @@ Registry<Estimator> build() {
          [](const ParamValues& v) -> Made {
            return std::make_unique<Robust>(v.get_int("k"), v.get_double("z"));
          }});
-  r.add({"max", "estimator", "max of the last k steps", {k_param(4)},
+  r.add({"max",
+         "estimator",
+         "max of the last k steps",
+         {k_param(4)},
          [](const ParamValues& v) -> Made { return std::make_unique<Max>(v.get_int("k")); }});
   return r;
 }

@@ -330,10 +330,11 @@ Expansion expand_plan(const Plan& plan, const WorkloadLoader& loader) {
         const bool rebalance = protocol == Protocol::kRebalance;
         const std::vector<RebalanceConfig> configs =
             rebalance ? rebalances : std::vector<RebalanceConfig>{RebalanceConfig{}};
-        for (std::size_t ci = 0; ci < configs.size(); ++ci) {
-        const RebalanceConfig& config = configs[ci];
-        const auto steps =
-            step_pairs(protocol, *wa.data, *wb.data, plan.max_steps, config.warmup, where);
+        std::vector<std::vector<std::pair<int, int>>> steps_of;  // per config (its warm-up)
+        for (const RebalanceConfig& c : configs) {
+          steps_of.push_back(
+              step_pairs(protocol, *wa.data, *wb.data, plan.max_steps, c.warmup, where));
+        }
         for (std::size_t ti = 0; ti < a.topologies->size(); ++ti) {
           const Topology& topology = (*a.topologies)[ti];
           try {
@@ -354,14 +355,18 @@ Expansion expand_plan(const Plan& plan, const WorkloadLoader& loader) {
                            [&](const Topology& t) { return same_topology(t, topology); })) {
             topologies_seen.push_back(topology);
           }
-          for (std::size_t si = 0; si < out.strategies.size(); ++si) {
+          // Rebalance grid points (one default point for other protocols) vary fastest.
+          for (std::size_t run_slot = 0; run_slot < out.strategies.size() * configs.size();
+               ++run_slot) {
+            const std::size_t si = run_slot / configs.size();
+            const RebalanceConfig& config = configs[run_slot % configs.size()];
             Run run;
             run.strategy = static_cast<int>(si);
             run.workload = a.workload;
             run.score_workload = b->workload;
             run.topology = topology;
             run.protocol = protocol;
-            run.steps = steps;
+            run.steps = steps_of[run_slot % configs.size()];
             if (rebalance) run.rebalance = config;
             run.identity = fmt::format(
                 "strategy={}\nworkload={}\nscore_workload={}\ntopology={}\nprotocol={}\n"
@@ -373,7 +378,6 @@ Expansion expand_plan(const Plan& plan, const WorkloadLoader& loader) {
             run.index = static_cast<int>(out.runs.size());
             out.runs.push_back(std::move(run));
           }
-        }
         }
       }
     }

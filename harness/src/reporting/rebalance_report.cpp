@@ -163,15 +163,16 @@ std::string rebalance_summary(const CsvTable& results) {
     for (const Point& p : pts) {
       if (p.topology != topo) continue;
       const std::string bal = fmt::format("{:.4f}", p.time_avg);
-      out += fmt::format(
-          "| `{}` | `{}` | {}{} | {:.1f} | {} | {:.2f} | {:.1f} | {} | {:.2f} | {} |\n", p.strategy,
-          short_protocol(p.protocol), p.runs, p.errors > 0 ? fmt::format(" ({} errors)", p.errors) : "",
-          p.steps, p.time_avg == best ? "**" + bal + "**" : bal, p.rebalances, p.moved,
-          p.rebalances_total > 0
-              ? fmt::format("{:.1f}", static_cast<double>(p.moved_total) /
-                                          static_cast<double>(p.rebalances_total))
-              : std::string("-"),
-          p.bytes / 1e9, p.max_per_gpu);
+      out +=
+          fmt::format("| `{}` | `{}` | {}{} | {:.1f} | {} | {:.2f} | {:.1f} | {} | {:.2f} | {} |\n",
+                      p.strategy, short_protocol(p.protocol), p.runs,
+                      p.errors > 0 ? fmt::format(" ({} errors)", p.errors) : "", p.steps,
+                      p.time_avg == best ? "**" + bal + "**" : bal, p.rebalances, p.moved,
+                      p.rebalances_total > 0
+                          ? fmt::format("{:.1f}", static_cast<double>(p.moved_total) /
+                                                      static_cast<double>(p.rebalances_total))
+                          : std::string("-"),
+                      p.bytes / 1e9, p.max_per_gpu);
     }
   }
   return out;
@@ -183,46 +184,54 @@ std::vector<PlotSpec> rebalance_plots(const CsvTable& results) {
   std::vector<PlotSpec> out;
   if (pts.empty()) return out;
 
-  // Pareto: per strategy (all topologies pooled per grid point) two blocks: points, front.
-  std::vector<std::string> strategies;
+  // Pareto, one plot per topology: per strategy two blocks (points, front).
+  std::vector<std::string> strategies, topologies;
   for (const Point& p : pts) {
     if (std::find(strategies.begin(), strategies.end(), p.strategy) == strategies.end())
       strategies.push_back(p.strategy);
+    if (std::find(topologies.begin(), topologies.end(), p.topology) == topologies.end())
+      topologies.push_back(p.topology);
   }
-  PlotSpec pareto;
-  pareto.name = "rebalance-pareto";
-  std::string plot = "plot ";
-  for (std::size_t s = 0; s < strategies.size(); ++s) {
-    std::vector<std::pair<double, double>> xy;
-    for (const Point& p : pts) {
-      if (p.strategy != strategies[s] || p.runs == 0 || p.steps <= 0.0) continue;
-      xy.emplace_back(p.moved / p.steps, p.time_avg);
-      pareto.data += fmt::format("{:.9g}\t{:.9g}\t{}\n", p.moved / p.steps, p.time_avg,
-                                 short_protocol(p.protocol));
+  for (std::size_t t = 0; t < topologies.size(); ++t) {
+    PlotSpec pareto;
+    pareto.name = fmt::format("rebalance-pareto-{}", t);
+    std::string plot = "plot ";
+    for (std::size_t s = 0; s < strategies.size(); ++s) {
+      std::vector<std::pair<double, double>> xy;
+      for (const Point& p : pts) {
+        if (p.topology != topologies[t] || p.strategy != strategies[s] || p.runs == 0 ||
+            p.steps <= 0.0)
+          continue;
+        xy.emplace_back(p.moved / p.steps, p.time_avg);
+        pareto.data += fmt::format("{:.9g}\t{:.9g}\t{}\n", p.moved / p.steps, p.time_avg,
+                                   short_protocol(p.protocol));
+      }
+      pareto.data += "-1\tNaN\t-\n\n\n";  // a block is never empty
+      std::sort(xy.begin(), xy.end(), [](const auto& a, const auto& b) {
+        return a.first < b.first || (a.first == b.first && a.second > b.second);
+      });
+      double best = -1.0;
+      for (const auto& [x, y] : xy) {
+        if (y <= best) continue;
+        best = y;
+        pareto.data += fmt::format("{:.9g}\t{:.9g}\n", x, y);
+      }
+      pareto.data += "-1\tNaN\n\n\n";
+      plot += fmt::format(
+          "{}DATA index {} using 1:2 with points pt 7 ps 0.8 lc {} title {}, DATA index {} "
+          "using 1:2 with steps lc {} dt 2 notitle",
+          s == 0 ? "" : ", ", 2 * s, s + 1, gp_quote(strategies[s]), 2 * s + 1, s + 1);
     }
-    pareto.data += "\n\n";
-    std::sort(xy.begin(), xy.end(), [](const auto& a, const auto& b) {
-      return a.first < b.first || (a.first == b.first && a.second > b.second);
-    });
-    double best = -1.0;
-    for (const auto& [x, y] : xy) {
-      if (y <= best) continue;
-      best = y;
-      pareto.data += fmt::format("{:.9g}\t{:.9g}\n", x, y);
-    }
-    pareto.data += "\n\n";
-    plot += fmt::format(
-        "{}DATA index {} using 1:2 with points pt 7 ps 0.8 lc {} title {}, DATA index {} using "
-        "1:2 with steps lc {} dt 2 notitle",
-        s == 0 ? "" : ", ", 2 * s, s + 1, gp_quote(strategies[s]), 2 * s + 1, s + 1);
+    pareto.script =
+        "set title " +
+        gp_quote("Rebalancing on " + topologies[t] +
+                 ": time-averaged balancedness vs replicas moved (one point per strategy x "
+                 "rebalance grid point, mean over workloads; dashed: Pareto front)") +
+        "\nset xlabel 'replicas moved per scored step'\nset ylabel 'time-averaged "
+        "balancedness'\nset key bottom right\nset grid\nset xrange [0:*]\n" +
+        plot + "\n";
+    out.push_back(pareto);
   }
-  pareto.script =
-      "set title 'Rebalancing: time-averaged balancedness vs replicas moved (each point: one "
-      "strategy x rebalance grid point, mean over workloads; dashed: Pareto front)'\n"
-      "set xlabel 'replicas moved per scored step'\nset ylabel 'time-averaged balancedness'\n"
-      "set key bottom right\nset grid\n" +
-      plot + "\n";
-  out.push_back(pareto);
 
   // Timelines: the first 4 workloads; per strategy its best grid point there.
   std::vector<std::string> workloads;
@@ -263,8 +272,9 @@ std::vector<PlotSpec> rebalance_plots(const CsvTable& results) {
       block += 2;
     }
     if (block == 0) continue;
-    tl.script = "set title " + gp_quote("Balancedness per step on " + workloads[w] +
-                                         " (circles: rebalances; best grid point per strategy)") +
+    tl.script = "set title " +
+                gp_quote("Balancedness per step on " + workloads[w] +
+                         " (circles: rebalances; best grid point per strategy)") +
                 "\nset xlabel 'step'\nset ylabel 'balancedness'\nset key bottom right\nset grid\n"
                 "set xrange [0:*]\n" +
                 cmd + "\n";

@@ -15,23 +15,24 @@ using nlohmann::json;
 
 IndexMatrix index_rows(const json& doc, const char* key, const std::string& where) {
   if (!doc.contains(key) || !doc[key].is_array() || doc[key].empty()) {
-    throw InputError(fmt::format("{}: key '{}' missing or not a non-empty list of rows (write the "
-                                 "file with eplb plan --out)",
-                                 where, key));
+    throw InputError(
+        fmt::format("{}: key '{}' missing or not a non-empty list of rows (write the "
+                    "file with eplb plan --out)",
+                    where, key));
   }
   const json& rows = doc[key];
   const std::size_t width = rows[0].is_array() ? rows[0].size() : 0;
   IndexMatrix m(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(width));
   for (std::size_t r = 0; r < rows.size(); ++r) {
     if (!rows[r].is_array() || rows[r].size() != width || width == 0) {
-      throw InputError(fmt::format("{}: {}[{}]: expected a list of {} integers", where, key, r,
-                                   width));
+      throw InputError(
+          fmt::format("{}: {}[{}]: expected a list of {} integers", where, key, r, width));
     }
     for (std::size_t c = 0; c < width; ++c) {
       const json& v = rows[r][c];
       if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > 1 << 30) {
-        throw InputError(fmt::format("{}: {}[{}][{}]: expected a non-negative integer", where, key,
-                                     r, c));
+        throw InputError(
+            fmt::format("{}: {}[{}][{}]: expected a non-negative integer", where, key, r, c));
       }
       m(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) =
           static_cast<std::int32_t>(v.get<long long>());

@@ -7,8 +7,9 @@
 // long); rebalances = steps with event "rebalance" (the initial placement and skipped decisions
 // do not count); replicas moved and bytes moved = sums over the run's steps.
 //   summary          one table per topology: strategy x grid point, means over workloads
-//   rebalance-pareto time-averaged balancedness vs replicas moved per scored step, one point per
-//                    strategy x grid point (mean over workloads), each strategy's Pareto front
+//   rebalance-pareto-<k>  per topology: time-averaged balancedness vs replicas moved per scored
+//                    step, one point per strategy x grid point (mean over workloads), each
+//                    strategy's Pareto front
 //   rebalance-timeline-<k>  balancedness per step on one workload (the first 4 of the table),
 //                    one line per strategy at its best grid point there, rebalances marked
 #pragma once

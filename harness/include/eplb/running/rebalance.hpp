@@ -34,9 +34,9 @@
 namespace eplb {
 
 struct RebalanceStep {
-  int step = 0;        // t, the scored step
-  int planned_at = 0;  // the decision step of the placement in force during t
-  std::string event;   // "initial", "rebalance", "skipped" or "" (no decision at t)
+  int step = 0;                 // t, the scored step
+  int planned_at = 0;           // the decision step of the placement in force during t
+  std::string event;            // "initial", "rebalance", "skipped" or "" (no decision at t)
   double predicted_gain = 0.0;  // of the decision at t (0 without one, and for "initial")
   Migration moves;              // made before step t ("rebalance" only)
   Policy policy = Policy::kGlobal;
