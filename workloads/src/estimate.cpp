@@ -21,6 +21,13 @@ void check_history(const std::vector<LoadMatrix>& history, int count) {
 // First step of the last-k window ending before `count`.
 int window_start(int count, int k) { return std::max(0, count - k); }
 
+// Mean of steps first .. count-1, added oldest first.
+LoadMatrix window_mean(const std::vector<LoadMatrix>& h, int first, int count) {
+  LoadMatrix sum = h[static_cast<std::size_t>(first)];
+  for (int t = first + 1; t < count; ++t) sum += h[static_cast<std::size_t>(t)];
+  return sum / static_cast<double>(count - first);
+}
+
 class Last final : public Estimator {
  public:
   LoadMatrix estimate(const std::vector<LoadMatrix>& h, int count) const override {
@@ -34,10 +41,7 @@ class Mean final : public Estimator {
   explicit Mean(int k) : k_(k) {}
   LoadMatrix estimate(const std::vector<LoadMatrix>& h, int count) const override {
     check_history(h, count);
-    const int first = window_start(count, k_);
-    LoadMatrix sum = h[static_cast<std::size_t>(first)];
-    for (int t = first + 1; t < count; ++t) sum += h[static_cast<std::size_t>(t)];
-    return sum / static_cast<double>(count - first);
+    return window_mean(h, window_start(count, k_), count);
   }
 
  private:
@@ -67,9 +71,7 @@ class Robust final : public Estimator {
     check_history(h, count);
     const int first = window_start(count, k_);
     const double n = static_cast<double>(count - first);
-    LoadMatrix mean = h[static_cast<std::size_t>(first)];
-    for (int t = first + 1; t < count; ++t) mean += h[static_cast<std::size_t>(t)];
-    mean /= n;
+    const LoadMatrix mean = window_mean(h, first, count);
     LoadMatrix var = LoadMatrix::Zero(mean.rows(), mean.cols());
     for (int t = first; t < count; ++t) {
       var.array() += (h[static_cast<std::size_t>(t)] - mean).array().square();
