@@ -9,6 +9,7 @@
 #include "eplb/plan_files/expand.hpp"
 #include "eplb/running/rebalance.hpp"
 #include "eplb/running/runner.hpp"
+#include "eplb/workload.hpp"
 
 namespace eplb {
 namespace {
@@ -105,12 +106,37 @@ TEST(Rebalance, WithoutKeepMovesAreNeverFewer) {
   }
 }
 
-TEST(Rebalance, LayerCapAndWarmupErrors) {
+TEST(Rebalance, LayerCapLayerSkipAndWarmupErrors) {
+  const Workload w = make_workload("zipf:layers=4,experts=16,steps=8,drift=0.5,batch=300,seed=5");
+  const Topology topo{24, 4, 2, 4};
+  const auto strategy = make_strategy("deepseek");
+  const auto last = make_estimator("last");
+  auto run = [&](const RebalanceConfig& c) {
+    return simulate_rebalance(*strategy.product, *last.product, w.steps, topo, c, 8);
+  };
   RebalanceConfig c;
   c.max_layers = 1;
-  EXPECT_EQ(simulate(c).size(), 5u);
-  c.warmup = 6;
-  EXPECT_THROW(simulate(c), InputError);
+  int changed = 0;
+  for (const RebalanceStep& s : run(c)) {
+    EXPECT_LE(s.moves.layers_changed, 1) << "step " << s.step;
+    changed += s.moves.layers_changed;
+  }
+  EXPECT_GT(changed, 0);
+  RebalanceConfig never;
+  never.skip_layer_below = 1.0;  // no layer can gain a whole 1.0
+  for (const RebalanceStep& s : run(never)) {
+    EXPECT_EQ(s.moves.replicas_moved, 0) << "step " << s.step;
+    EXPECT_EQ(s.planned_at, never.warmup);
+    EXPECT_NE(s.event, "rebalance");  // a decision that changes no layer is a skip
+  }
+  RebalanceConfig all;
+  int all_changed = 0;
+  for (const RebalanceStep& s : run(all)) all_changed += s.moves.layers_changed;
+  EXPECT_GT(all_changed, changed);
+
+  RebalanceConfig late;
+  late.warmup = 6;
+  EXPECT_THROW(simulate(late), InputError);
 }
 
 WorkloadData six_steps(std::string_view spec) {

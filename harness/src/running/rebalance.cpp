@@ -85,7 +85,9 @@ std::vector<RebalanceStep> simulate_rebalance(const Strategy& strategy, const Es
         require_valid(next, topo, L, E, "rebalance placement");
         row.predicted_gain =
             compute_metrics(estimate, next, topo).balancedness - before.balancedness;
-        if (config.skip_below > 0.0 && row.predicted_gain < config.skip_below) {
+        const bool none =
+            std::none_of(take.begin(), take.end(), [](char taken) { return taken != 0; });
+        if (none || (config.skip_below > 0.0 && row.predicted_gain < config.skip_below)) {
           row.event = "skipped";
         } else {
           row.event = "rebalance";

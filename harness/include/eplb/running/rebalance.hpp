@@ -16,8 +16,8 @@
 //     keep their placement; with max_layers > 0, only the max_layers layers of largest gain_l
 //     (ties: lower layer) change. The rebalance's predicted gain is balancedness(new, estimate) -
 //     balancedness(in force, estimate); with skip_below > 0 a rebalance whose gain is below it is
-//     skipped ("skipped": nothing changes, 0 moves). Otherwise "rebalance": moves =
-//     migration(in force, new) (migration.hpp), counted at step t;
+//     skipped ("skipped": nothing changes, 0 moves), as is one where no layer is selected.
+//     Otherwise "rebalance": moves = migration(in force, new) (migration.hpp), counted at step t;
 //   - every step t >= W is scored with the placement in force during it (compute_metrics on x_t).
 // Every plan and every mixed placement passes the validator (PlacementError otherwise).
 #pragma once
