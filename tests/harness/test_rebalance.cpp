@@ -7,6 +7,7 @@
 
 #include "eplb/error.hpp"
 #include "eplb/plan_files/expand.hpp"
+#include "eplb/reporting/rebalance_report.hpp"
 #include "eplb/running/rebalance.hpp"
 #include "eplb/running/runner.hpp"
 #include "eplb/workload.hpp"
@@ -204,6 +205,62 @@ TEST(Rebalance, PlanFileErrorsNameTheKey) {
   EXPECT_NE(
       message(head + R"("protocol": "rebalance", "rebalance": {"warmup": 6}})").find("warm-up"),
       std::string::npos);
+}
+
+}  // namespace
+}  // namespace eplb
+
+namespace eplb {
+namespace {
+
+TEST(RebalanceReport, RunSummaryAndPlotsFromRows) {
+  const Plan plan = parse_plan(R"({
+    "strategies": ["deepseek"], "workloads": ["six"],
+    "topologies": [{"replicas": 4, "gpus": 2}],
+    "protocol": ["in-sample", "rebalance"],
+    "rebalance": {"every": 2, "keep": true, "expert_bytes": 1e9},
+    "timing": {"repeats": 0}})",
+                               "rebalance.json");
+  const Expansion ex = expand_plan(plan, six_steps);
+  ASSERT_EQ(ex.runs.size(), 2u);
+  std::mutex timing;
+  CsvTable all;
+  for (const eplb::Run& run : ex.runs) {
+    const RunOutput out = evaluate_run(ex, run, EvalOptions{0, 0, false}, timing);
+    if (all.header.empty()) all.header = out.rows.header;
+    for (const auto& row : out.rows.rows) {
+      std::vector<std::string> mapped(all.header.size());
+      for (std::size_t c = 0; c < out.rows.header.size(); ++c) {
+        const int at = all.find_column(out.rows.header[c]);
+        if (at < 0) {
+          all.header.push_back(out.rows.header[c]);
+          for (auto& r : all.rows) r.emplace_back();
+          mapped.emplace_back();
+          mapped.back() = row[c];
+        } else {
+          mapped[static_cast<std::size_t>(at)] = row[c];
+        }
+      }
+      all.rows.push_back(mapped);
+    }
+  }
+  ASSERT_EQ(all.rows.size(), 6u + 5u);
+  EXPECT_EQ(without_rebalance_rows(all).rows.size(), 6u);
+  // By hand (SixStepSeriesByHand): (1 + 0.75 + 5/6 + 5/6 + 4/6) / 5 = 0.8167; 2 rebalances of 2
+  // replicas each; 4 GB at 1e9 bytes per expert; at most 1 replica per GPU.
+  const std::string summary = rebalance_summary(all);
+  EXPECT_NE(summary.find("| `deepseek` | `every=2,estimate=last,keep=true,skip_below=0,"
+                         "expert_bytes=1000000000` | 1 | 5.0 | **0.8167** | 2.00 | 4.0 | 2.0 | "
+                         "4.00 | 1 |"),
+            std::string::npos)
+      << summary;
+  const auto plots = rebalance_plots(all);
+  ASSERT_EQ(plots.size(), 2u);
+  EXPECT_EQ(plots[0].name, "rebalance-pareto-0");
+  EXPECT_NE(plots[0].data.find("0.8\t0.816666667"), std::string::npos) << plots[0].data;
+  EXPECT_EQ(plots[1].name, "rebalance-timeline-0");
+  EXPECT_NE(plots[1].data.find("3\t0.833333333"), std::string::npos) << plots[1].data;
+  EXPECT_EQ(rebalance_summary(without_rebalance_rows(all)), "");
 }
 
 }  // namespace
