@@ -7,11 +7,22 @@
 
 #include "eplb/bounds.hpp"
 #include "eplb/error.hpp"
+#include "eplb/locality.hpp"
 
 namespace eplb {
 namespace {
 
 double ratio_or_one(double num, double den) { return den > 0.0 ? num / den : 1.0; }
+
+// Sums in ascending order of value, so a sum depends only on the multiset of its terms: keep_slots
+// relabels slots, GPUs and nodes, and must not change a single bit of any metric. (Slot order is
+// not enough: (0.1 + 0.2) + 0.3 != (0.3 + 0.2) + 0.1 in doubles.)
+double sorted_sum(std::vector<double>& terms) {
+  std::sort(terms.begin(), terms.end());
+  double sum = 0.0;
+  for (double t : terms) sum += t;
+  return sum;
+}
 
 }  // namespace
 
@@ -28,6 +39,8 @@ const std::vector<MetricInfo>& metric_infos() {
       {"worst_layer_balancedness", true, "min over layers of mean/max GPU load"},
       {"duplicate_replicas", false, "replicas sharing a GPU with a replica of the same expert"},
       {"zero_load_layers", false, "layers whose load is all zero (ratio counted as 1.0)"},
+      {"group_node_span", false, "mean number of nodes an expert group's replicas span"},
+      {"off_node_load_share", false, "share of a group's load served off its home node"},
   };
   return infos;
 }
@@ -43,6 +56,8 @@ double metric_value(const Metrics& m, const char* name) {
   if (std::strcmp(name, "duplicate_replicas") == 0)
     return static_cast<double>(m.duplicate_replicas);
   if (std::strcmp(name, "zero_load_layers") == 0) return m.zero_load_layers;
+  if (std::strcmp(name, "group_node_span") == 0) return m.group_node_span;
+  if (std::strcmp(name, "off_node_load_share") == 0) return m.off_node_load_share;
   throw Error(fmt::format("unknown metric '{}'", name));
 }
 
@@ -66,38 +81,39 @@ Metrics compute_metrics(const LoadMatrix& load, const Placement& p, const Topolo
   m.layers.resize(static_cast<std::size_t>(L));
   std::vector<double> gpu(static_cast<std::size_t>(P));
   std::vector<double> node(static_cast<std::size_t>(N));
+  std::vector<double> terms;
   std::vector<int> seen(static_cast<std::size_t>(E), 0);
   double sum_mean = 0.0, sum_max = 0.0, sum_slot_mean = 0.0, sum_slot_max = 0.0;
   double sum_node_mean = 0.0, sum_node_max = 0.0, sum_ratio = 0.0, sum_bound = 0.0;
   for (int l = 0; l < L; ++l) {
-    double slot_sum = 0.0, slot_max = 0.0;
+    // The layer total, in expert order, gives every mean: sum_s r_s = sum_e w[e] because every
+    // expert has logcnt[e] >= 1 replicas of w[e] / logcnt[e]; it does not depend on the placement.
+    double total = 0.0;
+    for (int e = 0; e < E; ++e) total += load(l, e);
+    double slot_max = 0.0;
     for (int q = 0; q < P; ++q) {
-      double g = 0.0;
+      terms.clear();
       for (int s = q * spg; s < (q + 1) * spg; ++s) {
         const int e = p.phy2log(l, s);
         const double r = load(l, e) / static_cast<double>(p.logcnt(l, e));
-        g += r;
-        slot_sum += r;
+        terms.push_back(r);
         slot_max = std::max(slot_max, r);
       }
-      gpu[static_cast<std::size_t>(q)] = g;
+      gpu[static_cast<std::size_t>(q)] = sorted_sum(terms);
     }
-    double gpu_sum = 0.0, gpu_max = 0.0;
-    for (double g : gpu) {
-      gpu_sum += g;
-      gpu_max = std::max(gpu_max, g);
-    }
-    std::fill(node.begin(), node.end(), 0.0);
-    for (int q = 0; q < P; ++q)
-      node[static_cast<std::size_t>(topo.node_of_gpu(q))] += gpu[static_cast<std::size_t>(q)];
-    double node_sum = 0.0, node_max = 0.0;
-    for (double n : node) {
-      node_sum += n;
-      node_max = std::max(node_max, n);
+    double gpu_max = 0.0;
+    for (double g : gpu) gpu_max = std::max(gpu_max, g);
+    double node_max = 0.0;
+    for (int k = 0; k < N; ++k) {
+      terms.clear();
+      for (int q = 0; q < P; ++q)
+        if (topo.node_of_gpu(q) == k) terms.push_back(gpu[static_cast<std::size_t>(q)]);
+      node[static_cast<std::size_t>(k)] = sorted_sum(terms);
+      node_max = std::max(node_max, node[static_cast<std::size_t>(k)]);
     }
 
     LayerMetrics& lm = m.layers[static_cast<std::size_t>(l)];
-    lm.mean_gpu_load = gpu_sum / P;
+    lm.mean_gpu_load = total / P;
     lm.max_gpu_load = gpu_max;
     lm.balancedness = gpu_max > 0.0 ? lm.mean_gpu_load / gpu_max : 1.0;
     const LayerBound bound = layer_bound(
@@ -107,9 +123,9 @@ Metrics compute_metrics(const LoadMatrix& load, const Placement& p, const Topolo
     if (gpu_max <= 0.0) ++m.zero_load_layers;
     sum_mean += lm.mean_gpu_load;
     sum_max += gpu_max;
-    sum_slot_mean += slot_sum / R;
+    sum_slot_mean += total / R;
     sum_slot_max += slot_max;
-    sum_node_mean += node_sum / N;
+    sum_node_mean += total / N;
     sum_node_max += node_max;
     sum_ratio += lm.balancedness;
     if (m.worst_layer < 0 || lm.balancedness < m.worst_layer_balancedness) {
@@ -135,6 +151,9 @@ Metrics compute_metrics(const LoadMatrix& load, const Placement& p, const Topolo
   m.balancedness_slot = ratio_or_one(sum_slot_mean, sum_slot_max);
   m.balancedness_node = ratio_or_one(sum_node_mean, sum_node_max);
   m.balancedness_layer_mean = L > 0 ? sum_ratio / L : 1.0;
+  const Locality locality = compute_locality(load, p, topo);
+  m.group_node_span = locality.group_node_span;
+  m.off_node_load_share = locality.off_node_load_share;
   return m;
 }
 

@@ -20,6 +20,7 @@
 #include "eplb/workload.hpp"
 #include "splitmix_rng.hpp"
 #include "golden.hpp"
+#include "splitmix_rng.hpp"
 
 namespace eplb {
 namespace {

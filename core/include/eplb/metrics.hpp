@@ -2,8 +2,14 @@
 //
 // For a layer l with weights w (the *scored* window) and a placement (phy2log, logcnt):
 //   replica load   r_s   = w[phy2log[s]] / logcnt[phy2log[s]]
-//   GPU load       g_q   = sum of r_s over the slots of GPU q, ascending slot order, from 0.0
+//   GPU load       g_q   = sum of r_s over the slots of GPU q
 //   node load      n_k   = sum of g_q over the GPUs of node k (physical node, whatever the policy)
+//   layer total    W     = sum_e w[e] (expert order); mean_q g_q = W / P, mean_s r_s = W / R,
+//                          mean_k n_k = W / N (equal in exact arithmetic, as every expert has a
+//                          replica, and independent of the placement)
+// GPU and node loads add their terms in ascending order of value, from 0.0: a load is a function
+// of the multiset of replicas (of GPU loads), so relabeling slots, GPUs or nodes (keep_slots.hpp)
+// never changes a bit of any metric.
 // Aggregates over layers (ratio of sums: layers run one after another and each waits for its
 // slowest GPU, so this is ideal time / actual time):
 //   balancedness             = sum_l mean_q g_q / sum_l max_q g_q             (headline)
@@ -20,6 +26,7 @@
 //   duplicate_replicas       = number of replicas that share a GPU with at least one other replica
 //                              of the same logical expert (an expert with k >= 2 replicas on one
 //                              GPU contributes k)
+//   group_node_span, off_node_load_share: locality, see locality.hpp
 #pragma once
 
 #include <vector>
@@ -46,6 +53,8 @@ struct Metrics {
   int worst_layer = -1;  // index of the layer attaining worst_layer_balancedness (-1: no layers)
   int zero_load_layers = 0;
   long duplicate_replicas = 0;
+  double group_node_span = 1.0;      // locality.hpp
+  double off_node_load_share = 0.0;  // locality.hpp
   std::vector<LayerMetrics> layers;  // one per layer
 };
 

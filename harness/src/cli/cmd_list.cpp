@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "cli_common.hpp"
+#include "eplb/estimate.hpp"
 #include "eplb/strategy.hpp"
 
 namespace eplb::cli {
@@ -81,6 +82,25 @@ int cmd_list(const Args& args) {
     } else {
       fmt::print("  {:<16} {:<6} {:<8} {:<44} {}\n", d.key, to_string(d.type), d.default_value,
                  d.range_text(), d.doc);
+    }
+  }
+
+  // Load estimators: the values of rebalance.estimate in plan files (protocol rebalance).
+  if (md) {
+    fmt::print("\n| estimator | what it estimates | parameters |\n|---|---|---|\n");
+  } else {
+    fmt::print("\nESTIMATORS (rebalance.estimate in plan files, e.g. mean:k=4)\n");
+  }
+  for (const auto& e : estimator_registry().entries()) {
+    std::string params;
+    for (const ParamDesc& d : e.params) {
+      params += fmt::format("{}{} = {} in {} ({})", params.empty() ? "" : "; ", d.key,
+                            d.default_value, d.range_text(), d.doc);
+    }
+    if (md) {
+      fmt::print("| `{}` | {} | {} |\n", e.name, e.doc, params.empty() ? "-" : params);
+    } else {
+      fmt::print("  {:<9} {:<52} {}\n", e.name, e.doc, params);
     }
   }
   return 0;

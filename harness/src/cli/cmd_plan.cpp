@@ -9,9 +9,12 @@
 
 #include "cli_common.hpp"
 #include "eplb/error.hpp"
+#include "eplb/keep_slots.hpp"
 #include "eplb/metrics.hpp"
 #include "eplb/storage/atomic_file.hpp"
 #include "eplb/parallel_plan.hpp"
+#include "eplb/migration.hpp"
+#include "eplb/storage/placement_file.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/validator.hpp"
 #include "eplb/workload.hpp"
@@ -97,12 +100,18 @@ int cmd_plan(const Args& args) {
       "order of each expert's slots in log2phy: rank (replica rank, as eplb.py) or slot "
       "(ascending slot index)")(
       "threads", po::value<int>()->default_value(1),
-      "plan the layers on this many threads (same placement for any value)");
+      "plan the layers on this many threads (same placement for any value)")(
+      "previous", po::value<std::string>(),
+      "the placement in force (a JSON file written by --out, same topology and shape): relabel "
+      "the new plan to keep as many replicas in their slots as possible (keep_slots) and report "
+      "the moves with and without keeping")(
+      "expert-bytes", po::value<double>()->default_value(kDeepSeekV3ExpertBytes, "44050944"),
+      "bytes of one expert of one layer, for bytes_moved (default: DeepSeek-V3 FP8 expert)");
   add_topology_options(options);
   po::variables_map vm;
   if (!parse_args("plan",
                   "eplb plan --workload FILE --replicas R --groups G --nodes N --gpus P "
-                  "[--strategy SPEC] [--step K] [--threads N] [--out FILE.json]",
+                  "[--strategy SPEC] [--step K] [--threads N] [--previous OLD.json] [--out FILE.json]",
                   args, options, vm)) {
     return 0;
   }
@@ -147,7 +156,7 @@ int cmd_plan(const Args& args) {
   check_plan_size(static_cast<int>(load.rows()), topo);
 
   const auto start = std::chrono::steady_clock::now();
-  const Placement placement = plan_layers(*made.product, load, topo, threads);
+  Placement placement = plan_layers(*made.product, load, topo, threads);
   const auto stop = std::chrono::steady_clock::now();
   require_valid(placement, topo, static_cast<int>(load.rows()), static_cast<int>(load.cols()),
                 made.canonical);
@@ -162,18 +171,17 @@ int cmd_plan(const Args& args) {
       scored.push_back(l);
     }
   }
-  Metrics metrics;
-  if (skipped.empty()) {
-    metrics = compute_metrics(load, placement, topo);
-  } else {
+  const auto score = [&](const Placement& scored_placement) {
+    if (skipped.empty()) return compute_metrics(load, scored_placement, topo);
     Placement part;
-    part.policy = placement.policy;
-    part.phy2log = select_rows(placement.phy2log, scored);
-    part.logcnt = select_rows(placement.logcnt, scored);
-    metrics = compute_metrics(select_rows(load, scored), part, topo);
-    if (metrics.worst_layer >= 0)
-      metrics.worst_layer = scored[static_cast<std::size_t>(metrics.worst_layer)];
-  }
+    part.policy = scored_placement.policy;
+    part.phy2log = select_rows(scored_placement.phy2log, scored);
+    part.logcnt = select_rows(scored_placement.logcnt, scored);
+    Metrics m = compute_metrics(select_rows(load, scored), part, topo);
+    if (m.worst_layer >= 0) m.worst_layer = scored[static_cast<std::size_t>(m.worst_layer)];
+    return m;
+  };
+  const Metrics metrics = score(placement);
   for (const MetricInfo& info : metric_infos()) {
     if (!std::isfinite(metric_value(metrics, info.name))) {
       throw InputError(
@@ -181,6 +189,55 @@ int cmd_plan(const Args& args) {
                       "too small to score in double precision",
                       workload.spec, info.name, metric_value(metrics, info.name)));
     }
+  }
+
+  // --previous: relabel against the deployed placement; the metrics must not move by one bit.
+  nlohmann::json migration_doc;
+  std::string migration_text;
+  if (vm.count("previous") != 0U) {
+    const std::string path = vm["previous"].as<std::string>();
+    const double expert_bytes = vm["expert-bytes"].as<double>();
+    if (!(expert_bytes >= 0.0) || expert_bytes > 1e15) {
+      throw InputError(fmt::format("--expert-bytes {}: expected a number in [0, 1e15]",
+                                   expert_bytes));
+    }
+    const PlacementFile previous = read_placement_file(path);
+    const Topology& pt = previous.topology;
+    if (pt.num_replicas != topo.num_replicas || pt.num_groups != topo.num_groups ||
+        pt.num_nodes != topo.num_nodes || pt.num_gpus != topo.num_gpus) {
+      throw InputError(fmt::format("--previous {}: it was planned for topology {}, this plan is "
+                                   "for {}; pass the same --replicas/--groups/--nodes/--gpus",
+                                   path, pt.to_string(), topo.to_string()));
+    }
+    check_same_shape(previous.placement, placement, topo, "--previous " + path);
+    const Migration without = migration(previous.placement, placement, topo, expert_bytes);
+    Placement kept = keep_slots(placement, previous.placement, topo);
+    require_valid(kept, topo, static_cast<int>(load.rows()), static_cast<int>(load.cols()),
+                  made.canonical + " (slots kept)");
+    const Metrics kept_metrics = score(kept);
+    if (kept_metrics.balancedness != metrics.balancedness) {
+      throw Error("keep_slots changed balancedness (a bug: it must only relabel)");
+    }
+    const Migration with = migration(previous.placement, kept, topo, expert_bytes);
+    placement = std::move(kept);
+    auto line = [](const char* what, const Migration& m) {
+      return fmt::format("{:<26} {:>8} replicas  {:>6} max/GPU  {:>3} layers  {:>9.3f} GB\n", what,
+                         m.replicas_moved, m.max_moves_per_gpu, m.layers_changed,
+                         m.bytes_moved / 1e9);
+    };
+    migration_text = fmt::format("moves from {} (expert_bytes {}):\n", path,
+                                 format_double(expert_bytes)) +
+                     line("without keeping slots", without) + line("with keep_slots (written)", with);
+    auto as_json = [](const Migration& m) {
+      return nlohmann::json{{"replicas_moved", m.replicas_moved},
+                            {"max_moves_per_gpu", m.max_moves_per_gpu},
+                            {"layers_changed", m.layers_changed},
+                            {"bytes_moved", m.bytes_moved}};
+    };
+    migration_doc = {{"previous", path},
+                     {"expert_bytes", expert_bytes},
+                     {"kept", as_json(with)},
+                     {"without_keep", as_json(without)}};
   }
 
   fmt::print("strategy   {}\n", made.canonical);
@@ -201,11 +258,9 @@ int cmd_plan(const Args& args) {
   fmt::print("{:<26} {:>12}\n", "metric", "value");
   for (const MetricInfo& info : metric_infos()) {
     const double v = metric_value(metrics, info.name);
+    const bool count = v == static_cast<double>(static_cast<long>(v));
     fmt::print("{:<26} {:>12}\n", info.name,
-               is_count(info) ? fmt::format("{:.0f}", v) : fmt::format("{:.6f}", v));
-  }
-  fmt::print("{:<26} {:>12}\n", "worst_layer",
-             metrics.worst_layer < 0 ? -1 : workload.layer_id(metrics.worst_layer));
+  Placement placement = plan_layers(*made.product, load, topo, threads);
 
   if (vm.count("out") != 0U) {
     nlohmann::json doc;
@@ -233,6 +288,7 @@ int cmd_plan(const Args& args) {
     m["worst_layer"] = metrics.worst_layer < 0 ? -1 : workload.layer_id(metrics.worst_layer);
     m["skipped_zero_layers"] = skipped;
     doc["metrics"] = m;
+    if (!migration_doc.is_null()) doc["migration"] = migration_doc;
     const std::string path = vm["out"].as<std::string>();
     write_file_atomic(path, doc.dump() + "\n");
     fmt::print("\nwrote {}\n", path);

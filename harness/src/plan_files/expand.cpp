@@ -10,6 +10,7 @@
 
 #include "eplb/reporting/analysis.hpp"
 #include "eplb/error.hpp"
+#include "eplb/estimate.hpp"
 
 namespace eplb {
 namespace {
@@ -80,7 +81,7 @@ std::vector<std::string> grid_specs(const PlanStrategy& entry, const std::string
 }
 
 std::vector<std::pair<int, int>> step_pairs(Protocol protocol, const Workload& plan_on,
-                                            const Workload& score_on, int max_steps,
+                                            const Workload& score_on, int max_steps, int warmup,
                                             const std::string& where) {
   std::vector<std::pair<int, int>> pairs;
   const int n = plan_on.num_steps();
@@ -100,6 +101,17 @@ std::vector<std::pair<int, int>> step_pairs(Protocol protocol, const Workload& p
       break;
     case Protocol::kCross:
       for (int t = 0; t < std::min(n, score_on.num_steps()); ++t) pairs.emplace_back(t, t);
+      break;
+    case Protocol::kRebalance:
+      // Steps 0 .. warmup-1 are only observed; the rows are the scored steps (see rebalance.hpp).
+      if (n <= warmup) {
+        throw InputError(fmt::format(
+            "{} ('{}'): protocol rebalance observes {} warm-up step(s) before it scores any, but "
+            "this workload has {} step(s); use a time series (synthetic steps=, HarMoEny) or a "
+            "smaller rebalance.warmup",
+            where, plan_on.spec, warmup, n));
+      }
+      for (int t = warmup; t < n; ++t) pairs.emplace_back(t, t);
       break;
   }
   if (max_steps > 0 && static_cast<int>(pairs.size()) > max_steps) {
@@ -272,6 +284,17 @@ Expansion expand_plan(const Plan& plan, const WorkloadLoader& loader) {
     }
   }
 
+  // Rebalance grid points with canonical estimator specs (one default point for other protocols).
+  std::vector<RebalanceConfig> rebalances = plan.rebalances;
+  for (std::size_t i = 0; i < rebalances.size(); ++i) {
+    try {
+      rebalances[i].estimate = make_estimator(rebalances[i].estimate).canonical;
+    } catch (const Error& e) {
+      throw InputError(fmt::format("{}: rebalance.estimate ('{}'): {} (see eplb list)", file,
+                                   rebalances[i].estimate, e.what()));
+    }
+  }
+
   WorkloadResolver resolver{plan, loader, out, {}, {}};
   const auto plan_on = resolver.resolve(plan.workloads);
   const auto score_on = resolver.resolve(plan.score_workloads);
@@ -304,7 +327,14 @@ Expansion expand_plan(const Plan& plan, const WorkloadLoader& loader) {
           out.notes.push_back("skipped: " + message);
           continue;
         }
-        const auto steps = step_pairs(protocol, *wa.data, *wb.data, plan.max_steps, where);
+        const bool rebalance = protocol == Protocol::kRebalance;
+        const std::vector<RebalanceConfig> configs =
+            rebalance ? rebalances : std::vector<RebalanceConfig>{RebalanceConfig{}};
+        std::vector<std::vector<std::pair<int, int>>> steps_of;  // per config (its warm-up)
+        for (const RebalanceConfig& c : configs) {
+          steps_of.push_back(
+              step_pairs(protocol, *wa.data, *wb.data, plan.max_steps, c.warmup, where));
+        }
         for (std::size_t ti = 0; ti < a.topologies->size(); ++ti) {
           const Topology& topology = (*a.topologies)[ti];
           try {
@@ -326,19 +356,24 @@ Expansion expand_plan(const Plan& plan, const WorkloadLoader& loader) {
                            [&](const Topology& t) { return same_topology(t, topology); })) {
             topologies_seen.push_back(topology);
           }
-          for (std::size_t si = 0; si < out.strategies.size(); ++si) {
+          // Rebalance grid points (one default point for other protocols) vary fastest.
+          for (std::size_t run_slot = 0; run_slot < out.strategies.size() * configs.size();
+               ++run_slot) {
+            const std::size_t si = run_slot / configs.size();
+            const RebalanceConfig& config = configs[run_slot % configs.size()];
             Run run;
             run.strategy = static_cast<int>(si);
             run.workload = a.workload;
             run.score_workload = b->workload;
             run.topology = topology;
             run.protocol = protocol;
-            run.steps = steps;
+            run.steps = steps_of[run_slot % configs.size()];
+            if (rebalance) run.rebalance = config;
             run.identity = fmt::format(
                 "strategy={}\nworkload={}\nscore_workload={}\ntopology={}\nprotocol={}\n"
                 "max_steps={}",
                 out.strategies[si].spec, wa.spec, wb.spec, topology.to_string(),
-                to_string(protocol), plan.max_steps);
+                rebalance ? config.label() : to_string(protocol), plan.max_steps);
             // A recorded file's bytes belong to the identity: an edited file under the same path
             // reruns instead of reusing results of the old content.
             if (!wa.data->content_hash.empty()) {

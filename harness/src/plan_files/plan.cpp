@@ -203,7 +203,83 @@ std::size_t line_of(std::string_view text, std::size_t pos) {
                  std::count(text.begin(), text.begin() + static_cast<long>(pos), '\n'));
 }
 
+// The "rebalance" object: swept keys take a value or a list (cartesian product, first key
+// outermost); warmup and expert_bytes take one value.
+std::vector<RebalanceConfig> parse_rebalance(const PlanParser& p, const json& value) {
+  const json& r = p.object(value, "rebalance");
+  p.check_keys(r, "rebalance",
+               {"every", "estimate", "keep", "skip_below", "skip_layer_below", "max_layers",
+                "warmup", "expert_bytes"});
+  auto list = [&](const char* key) -> std::vector<json> {
+    if (!r.contains(key)) return {json()};
+    const json& v = r[key];
+    if (!v.is_array()) return {v};
+    const json& a = p.array(v, fmt::format("rebalance.{}", key));
+    return std::vector<json>(a.begin(), a.end());
+  };
+  auto item_key = [&](const char* key, std::size_t i, std::size_t n) {
+    return n == 1 && !r[key].is_array() ? fmt::format("rebalance.{}", key)
+                                         : fmt::format("rebalance.{}[{}]", key, i);
+  };
+  auto number = [&](const json& v, const std::string& key, double min, double max) {
+    if (!v.is_number()) p.fail(key, "expected a number");
+    const double d = v.get<double>();
+    if (!(d >= min && d <= max)) p.fail(key, fmt::format("{} is outside [{}, {}]", d, min, max));
+    return d;
+  };
+  RebalanceConfig base;
+  if (r.contains("warmup")) {
+    base.warmup = static_cast<int>(p.integer(r["warmup"], "rebalance.warmup", 1, 1 << 20));
+  }
+  if (r.contains("expert_bytes")) {
+    base.expert_bytes = number(r["expert_bytes"], "rebalance.expert_bytes", 0.0, 1e15);
+  }
+  std::vector<RebalanceConfig> out = {base};
+  auto sweep = [&](const char* key, auto apply) {
+    const std::vector<json> values = list(key);
+    if (values.size() == 1 && values[0].is_null()) return;
+    std::vector<RebalanceConfig> next;
+    for (const RebalanceConfig& c : out) {
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        RebalanceConfig d = c;
+        apply(d, values[i], item_key(key, i, values.size()));
+        next.push_back(d);
+      }
+    }
+    out = std::move(next);
+  };
+  sweep("every", [&](RebalanceConfig& c, const json& v, const std::string& k) {
+    c.every = static_cast<int>(p.integer(v, k, 1, 1 << 20));
+  });
+  sweep("estimate", [&](RebalanceConfig& c, const json& v, const std::string& k) {
+    c.estimate = p.string(v, k);
+  });
+  sweep("keep", [&](RebalanceConfig& c, const json& v, const std::string& k) {
+    c.keep = p.boolean(v, k);
+  });
+  sweep("skip_below", [&](RebalanceConfig& c, const json& v, const std::string& k) {
+    c.skip_below = number(v, k, 0.0, 1.0);
+  });
+  sweep("skip_layer_below", [&](RebalanceConfig& c, const json& v, const std::string& k) {
+    c.skip_layer_below = number(v, k, 0.0, 1.0);
+  });
+  sweep("max_layers", [&](RebalanceConfig& c, const json& v, const std::string& k) {
+    c.max_layers = static_cast<int>(p.integer(v, k, 0, 1 << 20));
+  });
+  return out;
+}
+
 }  // namespace
+
+std::string RebalanceConfig::label() const {
+  std::string text = fmt::format("rebalance:every={},estimate={},keep={},skip_below={}", every,
+                                 estimate, keep ? "true" : "false", format_double(skip_below));
+  if (skip_layer_below != 0.0) text += ",skip_layer_below=" + format_double(skip_layer_below);
+  if (max_layers != 0) text += fmt::format(",max_layers={}", max_layers);
+  if (warmup != 1) text += fmt::format(",warmup={}", warmup);
+  if (expert_bytes != kDeepSeekV3ExpertBytes) text += ",expert_bytes=" + format_double(expert_bytes);
+  return text;
+}
 
 const char* to_string(Protocol protocol) {
   switch (protocol) {
@@ -213,16 +289,19 @@ const char* to_string(Protocol protocol) {
       return "next-window";
     case Protocol::kCross:
       return "cross";
+    case Protocol::kRebalance:
+      return "rebalance";
   }
   return "?";
 }
 
 Protocol parse_protocol(std::string_view text, std::string_view where) {
-  for (Protocol p : {Protocol::kInSample, Protocol::kNextWindow, Protocol::kCross}) {
+  for (Protocol p :
+       {Protocol::kInSample, Protocol::kNextWindow, Protocol::kCross, Protocol::kRebalance}) {
     if (text == to_string(p)) return p;
   }
-  throw InputError(
-      fmt::format("{}: unknown protocol '{}' (valid: in-sample, next-window, cross)", where, text));
+  throw InputError(fmt::format(
+      "{}: unknown protocol '{}' (valid: in-sample, next-window, cross, rebalance)", where, text));
 }
 
 std::string fingerprint(std::string_view text) {
@@ -271,8 +350,8 @@ Plan parse_plan(std::string_view text, const std::filesystem::path& path) {
   if (!root.is_object()) p.fail("(top level)", "a plan is a JSON object {...}");
   p.check_keys(root, "",
                {"comment", "description", "strategies", "workloads", "score_workloads",
-                "topologies", "protocol", "seeds", "max_steps", "timing", "per_layer", "baseline",
-                "guard", "skip_invalid_topologies"});
+                "topologies", "protocol", "rebalance", "seeds", "max_steps", "timing", "per_layer",
+                "baseline", "guard", "skip_invalid_topologies"});
 
   Plan plan;
   plan.path = path;
@@ -320,6 +399,15 @@ Plan parse_plan(std::string_view text, const std::filesystem::path& path) {
     plan.score_workloads = p.workloads(root["score_workloads"], "score_workloads");
   } else if (cross) {
     plan.score_workloads = plan.workloads;  // every ordered pair of distinct workloads
+  }
+
+  const bool rebalance = std::find(plan.protocols.begin(), plan.protocols.end(),
+                                   Protocol::kRebalance) != plan.protocols.end();
+  if (root.contains("rebalance")) {
+    if (!rebalance) p.fail("rebalance", "only used by protocol \"rebalance\"; add it or drop this key");
+    plan.rebalances = parse_rebalance(p, root["rebalance"]);
+  } else if (rebalance) {
+    plan.rebalances.emplace_back();  // the defaults: every step, from the last step
   }
 
   if (root.contains("seeds")) plan.seeds = p.seeds(root["seeds"], "seeds");

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "eplb/reporting/analysis.hpp"
+#include "eplb/reporting/rebalance_report.hpp"
 #include "eplb/storage/atomic_file.hpp"
 #include "eplb/error.hpp"
 #include "eplb/storage/files.hpp"
@@ -335,13 +336,17 @@ fs::path find_gnuplot() {
 
 PlotResult write_plots(const CsvTable& results, const CsvTable& layers, const fs::path& plots_dir,
                        const PlotOptions& options) {
-  const ResultView view(results, options.source);
+  const CsvTable generic = without_rebalance_rows(results);  // drawn by rebalance_plots
+  const ResultView view(generic, options.source);
   std::vector<Plot> plots;
   PlotResult out;
   pareto_plots(view, plots, out.warnings);
   ablation_plots(view, plots);
   heatmap_plots(layers, plots, "layers.csv", out.warnings);
   winrate_plot(view, plots);
+  for (PlotSpec& p : rebalance_plots(results)) {
+    plots.push_back({std::move(p.name), std::move(p.data), std::move(p.script), p.width, p.height});
+  }
 
   const fs::path dir = fs::absolute(plots_dir);
   make_directories(dir);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "eplb/reporting/analysis.hpp"
+#include "eplb/reporting/rebalance_report.hpp"
 
 namespace eplb {
 namespace {
@@ -26,6 +27,8 @@ constexpr KeyMetric kKeyMetrics[] = {
     {"worst_layer_balancedness", "worst layer", 4},
     {"balancedness_node", "node bal.", 4},
     {"duplicate_replicas", "dup. replicas", 1},
+    {"group_node_span", "group node span", 2},
+    {"off_node_load_share", "off-node load", 4},
 };
 
 std::string escape(std::string_view text) {
@@ -442,10 +445,14 @@ void error_section(std::string& out, const ResultView& view) {
 }  // namespace
 
 std::string summarize(const CsvTable& results, const SummaryOptions& options) {
-  const ResultView view(results, options.source);
+  // Rebalance rows have their own section (rebalance_report.hpp).
+  const CsvTable generic = without_rebalance_rows(results);
+  const std::string rebalance = rebalance_summary(results);
+  const ResultView view(generic, options.source);
   const auto& rows = view.rows();
   std::string out = fmt::format("# {}\n\n", options.title.empty() ? "Results" : options.title);
   if (!options.description.empty()) out += options.description + "\n\n";
+  if (rows.empty() && !rebalance.empty()) return out + rebalance;
   std::set<int> runs;
   std::set<std::string> strategies, workloads;
   int errors = 0;
@@ -484,7 +491,7 @@ std::string summarize(const CsvTable& results, const SummaryOptions& options) {
   tuning_section(out, view, options);
   win_rate_section(out, view);
   error_section(out, view);
-  return out;
+  return out + rebalance;
 }
 
 }  // namespace eplb

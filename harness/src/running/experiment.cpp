@@ -252,7 +252,7 @@ Outcome run_plan(const Plan& plan, const RunConfig& config, const WorkloadLoader
               ? expansion.workloads[static_cast<std::size_t>(run.workload)].spec
               : expansion.workloads[static_cast<std::size_t>(run.workload)].spec + " -> " +
                     expansion.workloads[static_cast<std::size_t>(run.score_workload)].spec,
-          run.topology.to_string(), to_string(run.protocol), run.steps.size(), run.id);
+          run.topology.to_string(), run.protocol_label(), run.steps.size(), run.id);
     }
     Outcome outcome;
     outcome.runs_expected = static_cast<int>(selected.size());

@@ -12,9 +12,11 @@
 #include <thread>
 
 #include "eplb/error.hpp"
-#include "eplb/parallel_plan.hpp"
+#include "eplb/estimate.hpp"
 #include "eplb/metrics.hpp"
+#include "eplb/parallel_plan.hpp"
 #include "eplb/reporting/analysis.hpp"
+#include "eplb/running/rebalance.hpp"
 #include "eplb/storage/results.hpp"
 #include "eplb/validator.hpp"
 #include "eplb/workload.hpp"
@@ -123,7 +125,39 @@ void require_finite_metrics(const Metrics& metrics) {
   }
 }
 
+// The rebalance grid point as (key, value) columns, every key.
+std::vector<std::pair<std::string, std::string>> rebalance_params(const RebalanceConfig& c) {
+  return {{"every", std::to_string(c.every)},
+          {"estimate", c.estimate},
+          {"keep", c.keep ? "true" : "false"},
+          {"skip_below", format_double(c.skip_below)},
+          {"skip_layer_below", format_double(c.skip_layer_below)},
+          {"max_layers", std::to_string(c.max_layers)},
+          {"warmup", std::to_string(c.warmup)},
+          {"expert_bytes", format_double(c.expert_bytes)}};
+}
+
+void append_params(std::vector<std::string>& row, const ResolvedStrategy& s,
+                   const ResolvedWorkload& wa, const ResolvedWorkload& wb, bool cross,
+                   const Run& run) {
+  for (const auto& [key, value] : s.params) row.push_back(value);
+  for (const auto& [key, value] : wa.params) row.push_back(value);
+  if (cross) {
+    for (const auto& [key, value] : wb.params) row.push_back(value);
+  }
+  if (run.protocol == Protocol::kRebalance) {
+    for (const auto& [key, value] : rebalance_params(run.rebalance)) row.push_back(value);
+  }
+}
+
 }  // namespace
+
+const std::vector<const char*>& rebalance_columns() {
+  static const std::vector<const char*> columns = {
+      "event", "replicas_moved", "max_moves_per_gpu", "layers_changed", "bytes_moved",
+      "predicted_gain"};
+  return columns;
+}
 
 const std::vector<std::string>& result_columns() {
   static const std::vector<std::string> columns = build_result_columns();
@@ -155,10 +189,37 @@ RunOutput evaluate_run(const Expansion& expansion, const Run& run, const EvalOpt
   if (cross) {
     for (const auto& [key, value] : wb.params) out.rows.header.push_back("score_workload." + key);
   }
+  if (run.protocol == Protocol::kRebalance) {
+    for (const auto& [key, value] : rebalance_params(run.rebalance)) {
+      out.rows.header.push_back("rebalance." + key);
+    }
+  }
   if (options.per_layer) out.layers.header = layer_columns();
 
+  // Protocol rebalance: the whole trajectory is simulated first (each step depends on the
+  // placement in force); its rows then take the same shape as the other protocols' rows, plus
+  // the migration columns and the rebalance.* parameters.
+  const bool rebalance = run.protocol == Protocol::kRebalance;
+  std::vector<RebalanceStep> trace;
+  std::string trace_error;
+  if (rebalance) {
+    // After the fixed columns, where the rows put them.
+    const auto at = out.rows.header.begin() + static_cast<long>(result_columns().size());
+    out.rows.header.insert(at, rebalance_columns().begin(), rebalance_columns().end());
+    try {
+      const auto estimator = make_estimator(run.rebalance.estimate);
+      trace = simulate_rebalance(*s.strategy, *estimator.product, wa.data->steps, topo,
+                                 run.rebalance, run.steps.back().second + 1);
+    } catch (const std::exception& e) {
+      trace_error = e.what();
+    }
+  }
+
   const std::size_t metric_count = metric_infos().size();
-  for (const auto& [plan_step, score_step] : run.steps) {
+  for (std::size_t pair = 0; pair < run.steps.size(); ++pair) {
+    const int score_step = run.steps[pair].second;
+    const RebalanceStep* traced = pair < trace.size() ? &trace[pair] : nullptr;
+    const int plan_step = traced != nullptr ? traced->planned_at : run.steps[pair].first;
     std::vector<std::string> row = {std::to_string(run.index),
                                     run.id,
                                     s.spec,
@@ -173,7 +234,7 @@ RunOutput evaluate_run(const Expansion& expansion, const Run& run, const EvalOpt
                                     std::to_string(topo.num_groups),
                                     std::to_string(topo.num_nodes),
                                     std::to_string(topo.num_gpus),
-                                    to_string(run.protocol),
+                                    run.protocol_label(),
                                     std::to_string(plan_step),
                                     std::to_string(score_step),
                                     std::to_string(num_layers),
@@ -182,12 +243,38 @@ RunOutput evaluate_run(const Expansion& expansion, const Run& run, const EvalOpt
     std::vector<std::string> result(3 + metric_count + 4);
     const LoadMatrix& plan_load = wa.data->steps[static_cast<std::size_t>(plan_step)];
     const LoadMatrix& score_load = wb.data->steps[static_cast<std::size_t>(score_step)];
+    std::vector<std::string> migration_cells;
     try {
       // Loaders refuse these already; a workload that reaches the runner another way (a future
       // source, a summed window) must still not give an inf or NaN metric.
       check_load_matrix(plan_load, fmt::format("workload '{}' step {}", wa.spec, plan_step));
       if (cross || score_step != plan_step) {
         check_load_matrix(score_load, fmt::format("workload '{}' step {}", wb.spec, score_step));
+      }
+      if (rebalance) {
+        if (traced == nullptr) throw Error(trace_error);
+        require_finite_metrics(traced->metrics);
+        std::size_t k = 0;
+        result[k++] = to_string(traced->policy);
+        result[k++] = "ok";
+        result[k++] = "";
+        for (const MetricInfo& info : metric_infos()) {
+          result[k++] = number(metric_value(traced->metrics, info.name));
+        }
+        result[k++] = std::to_string(traced->metrics.worst_layer);
+        k += 2;  // no plan times: plans are not timed inside a rebalance trajectory
+        result[k++] = "0";
+        migration_cells = {traced->event,
+                           std::to_string(traced->moves.replicas_moved),
+                           std::to_string(traced->moves.max_moves_per_gpu),
+                           std::to_string(traced->moves.layers_changed),
+                           number(traced->moves.bytes_moved),
+                           number(traced->predicted_gain)};
+        row.insert(row.end(), result.begin(), result.end());
+        row.insert(row.end(), migration_cells.begin(), migration_cells.end());
+        append_params(row, s, wa, wb, cross, run);
+        out.rows.rows.push_back(std::move(row));
+        continue;
       }
       const Placement placement = plan_layers(*s.strategy, plan_load, topo, options.plan_threads);
       if (const auto violation = find_violation(placement, topo, num_layers, num_experts)) {
@@ -244,13 +331,11 @@ RunOutput evaluate_run(const Expansion& expansion, const Run& run, const EvalOpt
       result[1] = "error";
       result[2] = printable(e.what());
       ++out.error_rows;
+      if (rebalance) migration_cells.assign(rebalance_columns().size(), std::string());
     }
     row.insert(row.end(), result.begin(), result.end());
-    for (const auto& [key, value] : s.params) row.push_back(value);
-    for (const auto& [key, value] : wa.params) row.push_back(value);
-    if (cross) {
-      for (const auto& [key, value] : wb.params) row.push_back(value);
-    }
+    row.insert(row.end(), migration_cells.begin(), migration_cells.end());
+    append_params(row, s, wa, wb, cross, run);
     out.rows.rows.push_back(std::move(row));
   }
   return out;

@@ -83,7 +83,7 @@ CsvTable run_index(const Expansion& expansion) {
                           expansion.workloads[static_cast<std::size_t>(run.score_workload)].spec,
                           std::to_string(t.num_replicas), std::to_string(t.num_groups),
                           std::to_string(t.num_nodes), std::to_string(t.num_gpus),
-                          to_string(run.protocol), std::to_string(run.steps.size())});
+                          run.protocol_label(), std::to_string(run.steps.size())});
   }
   return index;
 }

@@ -67,7 +67,12 @@ struct Run {
   int score_workload = 0;  // scored on; == workload except for protocol cross
   Topology topology;
   Protocol protocol = Protocol::kInSample;
-  std::vector<std::pair<int, int>> steps;  // (plan step, score step)
+  RebalanceConfig rebalance;  // protocol rebalance only (estimate canonical)
+  std::vector<std::pair<int, int>> steps;  // (plan step, score step); rebalance: (t, t) scored
+  // The protocol column of result rows: to_string(protocol), or rebalance.label().
+  std::string protocol_label() const {
+    return protocol == Protocol::kRebalance ? rebalance.label() : to_string(protocol);
+  }
 };
 
 struct Expansion {

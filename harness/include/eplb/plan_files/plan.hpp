@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "eplb/migration.hpp"
 #include "eplb/types.hpp"
 
 namespace eplb {
@@ -24,11 +25,29 @@ enum class Protocol {
   kInSample,    // plan on step t, score on step t
   kNextWindow,  // plan on step t, score on step t+1 (the ADRS evaluator's protocol)
   kCross,       // plan on workload A's step t, score on workload B's step t
+  kRebalance,   // every K steps plan from an estimate over the history, score every step
 };
 
-const char* to_string(Protocol protocol);  // "in-sample", "next-window", "cross"
+const char* to_string(Protocol protocol);  // "in-sample", "next-window", "cross", "rebalance"
 // Throws InputError naming `where` and listing the protocols.
 Protocol parse_protocol(std::string_view text, std::string_view where);
+
+// One point of the plan's "rebalance" grid (protocol rebalance; semantics in
+// running/rebalance.hpp and experiments/README.md, "Protocol rebalance").
+struct RebalanceConfig {
+  int every = 1;                  // K: a rebalance every K steps
+  std::string estimate = "last";  // estimator spec (eplb/estimate.hpp), canonical after expansion
+  bool keep = false;              // relabel each new plan with keep_slots against the one in force
+  double skip_below = 0.0;        // > 0: skip a rebalance whose predicted gain is below this
+  double skip_layer_below = 0.0;  // > 0: keep a layer whose predicted gain is below this
+  int max_layers = 0;             // > 0: change at most this many layers (largest gains)
+  int warmup = 1;                 // steps observed before the first placement
+  double expert_bytes = kDeepSeekV3ExpertBytes;  // eplb/migration.hpp: its derivation
+
+  // "rebalance:every=4,estimate=mean:k=4,keep=true,skip_below=0" (+ the other keys when they
+  // differ from their defaults): the protocol column of result rows and part of a run's identity.
+  std::string label() const;
+};
 
 struct PlanStrategy {
   std::string spec;  // as written
@@ -55,6 +74,7 @@ struct Plan {
   std::vector<PlanWorkload> score_workloads;  // protocol cross only
   std::vector<Topology> topologies;
   std::vector<Protocol> protocols;
+  std::vector<RebalanceConfig> rebalances;  // protocol rebalance: the "rebalance" grid, expanded
   std::vector<std::int64_t> seeds;  // default seeds for workloads with a `seed` parameter
   int max_steps = 0;                // 0: every step (pair) of each workload
   int warmup = 1;                   // untimed plan calls before the timed ones

@@ -68,6 +68,10 @@ ExecuteStats execute_runs(const Expansion& expansion, const std::vector<int>& ru
 // Fixed columns of the tidy CSV in order (parameter columns follow), for documentation and
 // tests; see experiments/README.md for each column's meaning.
 const std::vector<std::string>& result_columns();
+// Protocol rebalance rows add these after the fixed columns: event (initial, rebalance, skipped
+// or empty), replicas_moved, max_moves_per_gpu, layers_changed, bytes_moved (of the decision
+// made before the row's step) and predicted_gain; then rebalance.<key> parameter columns.
+const std::vector<const char*>& rebalance_columns();
 const std::vector<std::string>& layer_columns();
 
 }  // namespace eplb
