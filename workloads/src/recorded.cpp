@@ -260,6 +260,7 @@ Recording parse_recording(std::string_view text, const RecordingOptions& options
     check_load_matrix(raw.steps[s], fmt::format("{} (step {})", where, s));
   }
   out.steps = std::move(raw.steps);
+  out.layer_ids = std::move(raw.layer_ids);
   return out;
 }
 

@@ -52,6 +52,7 @@ Workload load_recording(const std::string& path, const RecordingOptions& options
                              fnv1a64(text), to_string(r.format), origin);
   w.notes = std::move(r.notes);
   w.steps = std::move(r.steps);
+  w.layer_ids = std::move(r.layer_ids);
   return w;
 }
 

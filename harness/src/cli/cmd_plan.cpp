@@ -7,6 +7,7 @@
 #include "cli_common.hpp"
 #include "eplb/storage/atomic_file.hpp"
 #include "eplb/error.hpp"
+#include "eplb/export/engine_formats.hpp"
 #include "eplb/metrics.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/validator.hpp"
@@ -52,17 +53,31 @@ int cmd_plan(const Args& args) {
       "step", po::value<int>(),
       "plan on this step of a multi-step workload (default: the sum of all steps)")(
       "out,o", po::value<std::string>(),
-      "write phy2log, log2phy, logcnt and metrics to this JSON file");
+      "write the placement to this file (see --format)")(
+      "format", po::value<std::string>()->default_value("eplb"),
+      "format of --out: eplb (phy2log, log2phy, logcnt, metrics), sglang "
+      "(--init-expert-location), vllm (offline EPLB mapping JSONL), trtllm (moe_load_balancer "
+      "YAML), ascend (vllm-ascend expert map)")(
+      "model-layers", po::value<int>()->default_value(0),
+      "layers of the model, for --format sglang, which lists every model layer (default: the "
+      "last planned layer + 1)");
   add_topology_options(options);
   po::variables_map vm;
   if (!parse_args("plan",
                   "eplb plan --workload FILE --replicas R --groups G --nodes N --gpus P "
-                  "[--strategy SPEC] [--step K] [--out FILE.json]",
+                  "[--strategy SPEC] [--step K] [--out FILE] [--format NAME]",
                   args, options, vm)) {
     return 0;
   }
   require_option("plan", vm, "workload");
   const Topology topo = topology_from("plan", vm);
+  const EngineFormat format = parse_engine_format(vm["format"].as<std::string>());
+  if (format != EngineFormat::kEplb && vm.count("out") == 0U) {
+    throw InputError(fmt::format("eplb plan: --format {} needs --out FILE", to_string(format)));
+  }
+  if (vm["model-layers"].as<int>() < 0) {
+    throw InputError("eplb plan: --model-layers must be >= 0 (0: the last planned layer + 1)");
+  }
   const auto made = make_strategy(vm["strategy"].as<std::string>());
   const Workload workload = make_workload(vm["workload"].as<std::string>());
 
@@ -110,7 +125,13 @@ int cmd_plan(const Args& args) {
   }
   fmt::print("{:<26} {:>12}\n", "worst_layer", metrics.worst_layer);
 
-  if (vm.count("out") != 0U) {
+  if (vm.count("out") != 0U && format != EngineFormat::kEplb) {
+    const EnginePlan plan = make_engine_plan(placement, load, topo, workload.layer_ids,
+                                             vm["model-layers"].as<int>());
+    const std::string path = vm["out"].as<std::string>();
+    write_file_atomic(path, write_engine_placement(format, plan));
+    fmt::print("\nwrote {} ({})\n", path, to_string(format));
+  } else if (vm.count("out") != 0U) {
     nlohmann::json doc;
     doc["strategy"] = made.canonical;
     nlohmann::json params = nlohmann::json::object();

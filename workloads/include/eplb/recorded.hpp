@@ -48,6 +48,7 @@ struct Recording {
   std::string what;                               // one line: format and raw shape
   std::vector<std::string> notes;                 // dropped layers, dropped steps, layer ids
   std::vector<LoadMatrix> steps;                  // >= 1, all of one shape, finite and >= 0
+  std::vector<long long> layer_ids;               // the model's layer id of each row
 };
 
 // Parses `text`, the content of the file `where` (used in messages only).

@@ -21,10 +21,16 @@ struct Workload {
   std::string provenance;   // where they come from: file (+ SOURCES.md section) or generator + seed
   std::vector<std::string> notes;  // e.g. "dropped 3 all-zero layers (rows 0, 1, 2)"
   std::vector<LoadMatrix> steps;   // >= 1 step, all [layers x experts] with the same shape
+  // The model's layer id of each row (recorded files: e.g. 3..60 after DeepSeek-V3's dense
+  // layers are dropped); empty means row l is layer l.
+  std::vector<long long> layer_ids;
 
   int num_steps() const { return static_cast<int>(steps.size()); }
   int num_layers() const { return steps.empty() ? 0 : static_cast<int>(steps.front().rows()); }
   int num_experts() const { return steps.empty() ? 0 : static_cast<int>(steps.front().cols()); }
+  long long layer_id(int row) const {
+    return layer_ids.empty() ? row : layer_ids[static_cast<std::size_t>(row)];
+  }
 };
 
 class WorkloadSource {
