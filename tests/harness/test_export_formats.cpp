@@ -187,6 +187,7 @@ TEST(ExportFormats, ReadersRejectMalformedFilesNamingTheKeyOrLine) {
                     "physical_to_logical_map[0][1] is -1");
   expect_read_error(F::kSglang, R"({"physical_to_logical_map":[[0,1.5]]})", "[0][1] is 1.5");
   expect_read_error(F::kSglang, "{", "invalid JSON");
+  expect_read_error(F::kSglang, R"({"physical_to_logical_map":[[1e400]]})", "number overflow");
   const std::string head =
       R"({"record_type":"eplb_initial_mapping","version":1,"num_redundant_experts":1,"num_slots":3,)";
   expect_read_error(F::kVllm, head + R"("initial_global_assignments":{"1":[0,1,0]}})",

@@ -105,6 +105,8 @@ TEST(EngineStatsVllm, MalformedRecordsGiveTheLineAndTheKey) {
       {stats(ok_load) + "{\"step\":2}\n", "line 2: the record has no string 'record_type'"},
       {stats(ok_load) + "[1]\n", "line 2: expected a JSON object"},
       {stats(ok_load) + "{\"record_type\":\n", "line 2: invalid JSON"},
+      // Found by fuzz_vllm_stats: nlohmann reports a number overflow as out_of_range.
+      {stats(R"("expert_load":[[1,1e400]],"p2l_map":[[0,1]])"), "line 1: invalid JSON: number overflow"},
       {R"({"record_type":"eplb_load_meta"})", "no \"record_type\": \"eplb_load_stats\" record (found 1 x eplb_load_meta)"},
       {R"({"record_type":"eplb_load_stats","step":1.5,"expert_load":[[1]],"p2l_map":[[0]]})",
        "step is 1.5, expected a non-negative integer"},
@@ -239,6 +241,13 @@ TEST(EngineStatsTrtllm, MalformedFilesNameTheFileAndTheTensor) {
   }
   EXPECT_NE(error_of([&] { trtllm({good}, R"({"num_experts":0})"); })
                 .find("stats/meta_info.json: num_experts is 0"),
+            std::string::npos);
+  // Found by fuzz_trtllm: a number overflow in meta_info.json or a header.
+  EXPECT_NE(error_of([&] { trtllm({good}, R"({"num_experts":2e400})"); })
+                .find("stats/meta_info.json: invalid JSON: number overflow"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { trtllm({with_header(R"({"1_3":{"dtype":"I64","shape":[1e999]}})", 0)}); })
+                .find("stats/rank0.safetensors: the header is not valid JSON: number overflow"),
             std::string::npos);
   EXPECT_NE(error_of([&] { trtllm({good}, "[]"); }).find("expected a JSON object with \"num_experts\""),
             std::string::npos);

@@ -154,7 +154,7 @@ std::string write_ascend(const EnginePlan& plan) {
 Json parse_json(std::string_view text, std::string_view where) {
   try {
     return Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range (number overflow)
     std::string_view msg = e.what();
     const std::size_t close = msg.find("] ");
     if (close != std::string_view::npos) msg.remove_prefix(close + 2);

@@ -119,7 +119,7 @@ void add_rank_file(const TrtllmRankFile& file, long long experts, std::string_vi
                         }
                         return true;
                       });
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range (number overflow)
     std::string_view msg = e.what();
     const std::size_t close = msg.find("] ");
     if (close != std::string_view::npos) msg.remove_prefix(close + 2);
@@ -212,7 +212,7 @@ RawRecording parse_trtllm_recording(std::string_view meta_info,
   Json meta;
   try {
     meta = Json::parse(meta_info.begin(), meta_info.end());
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range (number overflow)
     std::string_view msg = e.what();
     const std::size_t close = msg.find("] ");
     if (close != std::string_view::npos) msg.remove_prefix(close + 2);

@@ -88,7 +88,7 @@ RawRecording parse_vllm_stats_recording(std::string_view text, const RecordingOp
     Json record;
     try {
       record = Json::parse(line.begin(), line.end());
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {  // parse_error, or out_of_range (number overflow)
       std::string_view msg = e.what();
       const std::size_t close = msg.find("] ");
       if (close != std::string_view::npos) msg.remove_prefix(close + 2);
