@@ -8,6 +8,7 @@
 #include "eplb/spec.hpp"
 #include "eplb/types.hpp"
 #include "eplb/validator.hpp"
+#include "test_matrices.hpp"
 
 namespace eplb {
 namespace {
@@ -23,19 +24,7 @@ void expect_error(Fn fn, const std::string& needle) {
   }
 }
 
-// A matrix from nested braces, row by row.
-template <class Matrix>
-Matrix matrix(std::initializer_list<std::initializer_list<typename Matrix::Scalar>> values) {
-  Matrix m(static_cast<Eigen::Index>(values.size()),
-           static_cast<Eigen::Index>(values.begin()->size()));
-  Eigen::Index r = 0;
-  for (const auto& row : values) {
-    Eigen::Index c = 0;
-    for (const auto v : row) m(r, c++) = v;
-    ++r;
-  }
-  return m;
-}
+using test::matrix;
 
 IndexMatrix rows(std::initializer_list<std::initializer_list<int>> values) {
   return matrix<IndexMatrix>(values);

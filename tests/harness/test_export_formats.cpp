@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli_run.hpp"
+#include "test_matrices.hpp"
 #include "eplb/error.hpp"
 #include "eplb/export/engine_formats.hpp"
 #include "eplb/recorded.hpp"
@@ -20,15 +21,7 @@ namespace {
 const std::string kData = std::string(EPLB_TEST_DATA) + "/export/";
 
 IndexMatrix rows_of(std::initializer_list<std::initializer_list<int>> rows) {
-  IndexMatrix m(static_cast<Eigen::Index>(rows.size()),
-                static_cast<Eigen::Index>(rows.begin()->size()));
-  Eigen::Index r = 0;
-  for (const auto& row : rows) {
-    Eigen::Index c = 0;
-    for (const int v : row) m(r, c++) = v;
-    ++r;
-  }
-  return m;
+  return test::matrix<IndexMatrix>(rows);
 }
 
 // The instance of tests/data/export/README.md: model layers 0 (zero load: dense), 1 and 2 planned;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli_run.hpp"
+#include "test_matrices.hpp"
 #include "eplb/error.hpp"
 #include "eplb/recorded.hpp"
 #include "eplb/workload.hpp"
@@ -19,24 +20,11 @@ namespace {
 
 const std::string kData = std::string(EPLB_TEST_DATA) + "/workloads/";
 
-LoadMatrix matrix(int rows, int cols, std::initializer_list<double> values) {
-  LoadMatrix m(rows, cols);
-  auto it = values.begin();
-  for (int r = 0; r < rows; ++r) {
-    for (int c = 0; c < cols; ++c) m(r, c) = *it++;
-  }
-  return m;
-}
+using test::error_of;
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError";
-  return "";
+// A [rows x cols] load matrix from values listed row by row.
+LoadMatrix matrix(int rows, int cols, std::initializer_list<double> values) {
+  return Eigen::Map<const LoadMatrix>(values.begin(), rows, cols);
 }
 
 std::string fmt_notes(const std::vector<std::string>& notes) {

@@ -19,6 +19,9 @@ std::optional<double> parse_number(std::string_view text);
 // A non-negative integer index (layer, step).
 std::optional<long long> parse_index(std::string_view text);
 
+// nlohmann_json's exception text without its "[json.exception.parse_error.101] " prefix.
+std::string_view json_error_text(std::string_view what);
+
 // Describes why `value` is not a load ("is negative", "is NaN", "is infinite"), or "" if it is one.
 const char* load_value_problem(double value);
 

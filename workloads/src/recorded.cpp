@@ -42,6 +42,12 @@ std::optional<long long> parse_index(std::string_view text) {
   return value;
 }
 
+std::string_view json_error_text(std::string_view what) {
+  const std::size_t close = what.find("] ");
+  if (close != std::string_view::npos) what.remove_prefix(close + 2);
+  return what;
+}
+
 const char* load_value_problem(double value) {
   if (std::isnan(value)) return "is NaN";
   if (std::isinf(value)) return "is infinite";

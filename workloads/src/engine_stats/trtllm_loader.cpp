@@ -120,9 +120,7 @@ void add_rank_file(const TrtllmRankFile& file, long long experts, std::string_vi
                         return true;
                       });
   } catch (const Json::exception& e) {  // parse_error, or out_of_range (number overflow)
-    std::string_view msg = e.what();
-    const std::size_t close = msg.find("] ");
-    if (close != std::string_view::npos) msg.remove_prefix(close + 2);
+    const std::string_view msg = json_error_text(e.what());
     fail(at, fmt::format("the header is not valid JSON: {}", msg));
   }
   if (!doc.is_object()) fail(at, "the header must be a JSON object");
@@ -213,9 +211,7 @@ RawRecording parse_trtllm_recording(std::string_view meta_info,
   try {
     meta = Json::parse(meta_info.begin(), meta_info.end());
   } catch (const Json::exception& e) {  // parse_error, or out_of_range (number overflow)
-    std::string_view msg = e.what();
-    const std::size_t close = msg.find("] ");
-    if (close != std::string_view::npos) msg.remove_prefix(close + 2);
+    const std::string_view msg = json_error_text(e.what());
     fail(meta_at, fmt::format("invalid JSON: {}", msg));
   }
   if (!meta.is_object() || !meta.contains("num_experts")) {

@@ -89,9 +89,7 @@ RawRecording parse_vllm_stats_recording(std::string_view text, const RecordingOp
     try {
       record = Json::parse(line.begin(), line.end());
     } catch (const Json::exception& e) {  // parse_error, or out_of_range (number overflow)
-      std::string_view msg = e.what();
-      const std::size_t close = msg.find("] ");
-      if (close != std::string_view::npos) msg.remove_prefix(close + 2);
+      const std::string_view msg = json_error_text(e.what());
       fail(at, fmt::format("invalid JSON: {} (JSON Lines: one record per line)", msg));
     }
     if (!record.is_object()) fail(at, "expected a JSON object (one record per line)");
