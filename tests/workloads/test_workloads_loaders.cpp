@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli_run.hpp"
+#include "test_matrices.hpp"
 #include "eplb/error.hpp"
 #include "eplb/recorded.hpp"
 #include "eplb/workload.hpp"
@@ -28,17 +29,7 @@ LoadMatrix matrix(int rows, int cols, std::initializer_list<double> values) {
   return m;
 }
 
-// The InputError message of `f`, or a failure if it does not throw one.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError";
-  return "";
-}
+using test::error_of;
 
 bool contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;

@@ -1,5 +1,5 @@
 // libFuzzer target for one recorded-file loader, chosen at compile time by EPLB_FUZZ_FORMAT
-// (csv, sglang, vllm, harmoeny; see fuzz/CMakeLists.txt). The input is the file content.
+// (csv, sglang, vllm, harmoeny, vllm_stats; see fuzz/CMakeLists.txt). The input is the file content.
 //
 // Contract checked: the loader either returns a recording that satisfies every documented
 // invariant (finite row and total sums included), or throws InputError; and every registered

@@ -19,6 +19,9 @@ std::optional<double> parse_number(std::string_view text);
 // A non-negative integer index (layer, step).
 std::optional<long long> parse_index(std::string_view text);
 
+// nlohmann_json's exception text without its "[json.exception.parse_error.101] " prefix.
+std::string_view json_error_text(std::string_view what);
+
 // Describes why `value` is not a load ("is negative", "is NaN", "is infinite"), or "" if it is one.
 const char* load_value_problem(double value);
 
@@ -63,6 +66,25 @@ RawRecording parse_csv_recording(std::string_view text, const RecordingOptions& 
                                  std::string_view where);
 RawRecording parse_json_recording(std::string_view text, const RecordingOptions& options,
                                   std::string_view where);
+RawRecording parse_vllm_stats_recording(std::string_view text, const RecordingOptions& options,
+                                        std::string_view where);
+RawRecording parse_trtllm_recording(std::string_view meta_info,
+                                    const std::vector<TrtllmRankFile>& ranks,
+                                    const RecordingOptions& options, std::string_view where);
+
+// The windowed, checked Recording of a format parser's result: drops all-zero layers when asked,
+// notes non-identity layer ids, checks every matrix.
+Recording finish_recording(RawRecording raw, const RecordingOptions& options,
+                           std::string_view where);
+
+// A TensorRT-LLM statistics directory: `path` is the directory or its meta_info.json.
+bool is_trtllm_statistics(const std::string& path);
+struct TrtllmFiles {
+  std::string dir;
+  std::string meta_info;
+  std::vector<TrtllmRankFile> ranks;  // in rank order
+};
+TrtllmFiles read_trtllm_files(const std::string& path);
 
 // The whole content of `path`; InputError if it is missing, a directory or unreadable.
 std::string read_file_text(const std::string& path);

@@ -43,6 +43,12 @@ std::optional<long long> parse_index(std::string_view text) {
   return value;
 }
 
+std::string_view json_error_text(std::string_view what) {
+  const std::size_t close = what.find("] ");
+  if (close != std::string_view::npos) what.remove_prefix(close + 2);
+  return what;
+}
+
 const char* load_value_problem(double value) {
   if (std::isnan(value)) return "is NaN";
   if (std::isinf(value)) return "is infinite";
@@ -191,6 +197,10 @@ const char* to_string(RecordedFormat format) {
       return "vllm";
     case RecordedFormat::kHarmoeny:
       return "harmoeny";
+    case RecordedFormat::kVllmStats:
+      return "vllm_stats";
+    case RecordedFormat::kTrtllm:
+      return "trtllm";
   }
   return "?";
 }
@@ -198,11 +208,12 @@ const char* to_string(RecordedFormat format) {
 RecordedFormat parse_recorded_format(std::string_view text) {
   for (const RecordedFormat f :
        {RecordedFormat::kAuto, RecordedFormat::kCsv, RecordedFormat::kSglang, RecordedFormat::kVllm,
-        RecordedFormat::kHarmoeny}) {
+        RecordedFormat::kHarmoeny, RecordedFormat::kVllmStats, RecordedFormat::kTrtllm}) {
     if (text == to_string(f)) return f;
   }
-  throw InputError(
-      fmt::format("unknown recorded format '{}'; valid: auto, csv, sglang, vllm, harmoeny", text));
+  throw InputError(fmt::format(
+      "unknown recorded format '{}'; valid: auto, csv, sglang, vllm, harmoeny, vllm_stats, trtllm",
+      text));
 }
 
 Recording parse_recording(std::string_view text, const RecordingOptions& options,
@@ -218,8 +229,29 @@ Recording parse_recording(std::string_view text, const RecordingOptions& options
         "with 'logical_count' (SGLang) or 'load_history' (vLLM)",
         where));
   }
+  if (options.format == RecordedFormat::kTrtllm) {
+    throw InputError(fmt::format(
+        "{}: format=trtllm reads a directory (meta_info.json and rank<r>.safetensors); give the "
+        "directory",
+        where));
+  }
   const bool json_like = text[first] == '{' || text[first] == '[';
+  // JSON Lines: vLLM's offline-EPLB records each carry "record_type".
+  const std::size_t first_end = text.find('\n', first);
+  const bool jsonl_like =
+      json_like && text.substr(first, first_end == std::string_view::npos ? std::string_view::npos
+                                                                          : first_end - first)
+                           .find("\"record_type\"") != std::string_view::npos;
   const RecordedFormat format = options.format;
+  if (format == RecordedFormat::kVllmStats || (format == RecordedFormat::kAuto && jsonl_like)) {
+    if (!json_like) {
+      throw InputError(fmt::format(
+          "{}: format=vllm_stats expects JSON Lines records, but the file starts with '{}'", where,
+          text[first]));
+    }
+    return detail::finish_recording(detail::parse_vllm_stats_recording(text, options, where),
+                                    options, where);
+  }
   const bool want_json = format == RecordedFormat::kSglang || format == RecordedFormat::kVllm;
   const bool want_csv = format == RecordedFormat::kCsv || format == RecordedFormat::kHarmoeny;
   if (want_json && !json_like) {
@@ -234,9 +266,23 @@ Recording parse_recording(std::string_view text, const RecordingOptions& options
                     "format=auto to detect the format",
                     where, to_string(format)));
   }
-  detail::RawRecording raw = json_like ? detail::parse_json_recording(text, options, where)
-                                       : detail::parse_csv_recording(text, options, where);
+  return detail::finish_recording(json_like ? detail::parse_json_recording(text, options, where)
+                                            : detail::parse_csv_recording(text, options, where),
+                                  options, where);
+}
 
+Recording parse_trtllm_statistics(std::string_view meta_info,
+                                  const std::vector<TrtllmRankFile>& ranks,
+                                  const RecordingOptions& options, std::string_view where) {
+  if (options.window < 1) {
+    throw InputError(fmt::format("{}: window={} must be >= 1", where, options.window));
+  }
+  return detail::finish_recording(detail::parse_trtllm_recording(meta_info, ranks, options, where),
+                                  options, where);
+}
+
+Recording detail::finish_recording(RawRecording raw, const RecordingOptions& options,
+                                   std::string_view where) {
   Recording out;
   out.format = raw.format;
   out.what = std::move(raw.what);
@@ -273,6 +319,11 @@ Recording parse_recording(std::string_view text, const RecordingOptions& options
 }
 
 Recording read_recording(const std::string& path, const RecordingOptions& options) {
+  if (options.format == RecordedFormat::kTrtllm ||
+      (options.format == RecordedFormat::kAuto && detail::is_trtllm_statistics(path))) {
+    const detail::TrtllmFiles files = detail::read_trtllm_files(path);
+    return parse_trtllm_statistics(files.meta_info, files.ranks, options, files.dir);
+  }
   return parse_recording(detail::read_file_text(path), options, path);
 }
 

@@ -43,8 +43,18 @@ std::uint64_t fnv1a64(std::string_view text) {
 // bundled file) are the caller's.
 Workload load_recording(const std::string& path, const RecordingOptions& options, std::string spec,
                         std::string_view origin) {
-  const std::string text = detail::read_file_text(path);
-  Recording r = parse_recording(text, options, path);
+  std::string text;  // the bytes the checksum covers
+  Recording r;
+  if (options.format == RecordedFormat::kTrtllm ||
+      (options.format == RecordedFormat::kAuto && detail::is_trtllm_statistics(path))) {
+    const detail::TrtllmFiles files = detail::read_trtllm_files(path);
+    text = files.meta_info;
+    for (const TrtllmRankFile& f : files.ranks) text += f.bytes;
+    r = parse_trtllm_statistics(files.meta_info, files.ranks, options, files.dir);
+  } else {
+    text = detail::read_file_text(path);
+    r = parse_recording(text, options, path);
+  }
   Workload w;
   w.spec = std::move(spec);
   w.description = r.what;
@@ -209,10 +219,12 @@ Registry<WorkloadSource> build_registry() {
   Registry<WorkloadSource> r("workload");
   r.add({"file",
          "recorded",
-         "a recorded load file: wide CSV, SGLang JSON, vLLM history JSON or HarMoEny CSV",
+         "a recorded load file: wide CSV, SGLang JSON, vLLM history JSON, HarMoEny CSV, vLLM "
+         "offline-EPLB stats JSONL or a TensorRT-LLM statistics directory",
          {string_param("path", kRequired,
                        "the file (required; no ',', '=' or whitespace in the path)"),
-          choice_param("format", "auto", {"auto", "csv", "sglang", "vllm", "harmoeny"},
+          choice_param("format", "auto",
+                       {"auto", "csv", "sglang", "vllm", "harmoeny", "vllm_stats", "trtllm"},
                        "file format; auto detects it from the content"),
           string_param("model", "auto", "rows of this model (CSV with a model column)"),
           string_param("dataset", "auto",
@@ -298,9 +310,9 @@ std::string resolve_workload_spec(std::string_view spec_or_path) {
   std::error_code ec;
   const std::string path(spec_or_path);
   if (!path.empty() && fs::exists(path, ec)) {
-    if (fs::is_directory(path, ec)) {
+    if (fs::is_directory(path, ec) && !detail::is_trtllm_statistics(path)) {
       throw InputError(
-          fmt::format("{}: is a directory; give a recorded load file or a workload "
+          fmt::format("{}: is a directory; give a recorded load file, a TensorRT-LLM statistics directory (with meta_info.json) or a workload "
                       "spec",
                       path));
     }

@@ -10,6 +10,7 @@
 #include "cli_common.hpp"
 #include "eplb/error.hpp"
 #include "eplb/keep_slots.hpp"
+#include "eplb/export/engine_formats.hpp"
 #include "eplb/metrics.hpp"
 #include "eplb/storage/atomic_file.hpp"
 #include "eplb/parallel_plan.hpp"
@@ -95,7 +96,7 @@ int cmd_plan(const Args& args) {
       "step", po::value<int>(),
       "plan on this step of a multi-step workload (default: the sum of all steps)")(
       "out,o", po::value<std::string>(),
-      "write phy2log, log2phy, logcnt and metrics to this JSON file")(
+      "write the placement to this file (see --format)")(
       "log2phy-order", po::value<std::string>()->default_value("rank"),
       "order of each expert's slots in log2phy: rank (replica rank, as eplb.py) or slot "
       "(ascending slot index)")(
@@ -106,12 +107,19 @@ int cmd_plan(const Args& args) {
       "the new plan to keep as many replicas in their slots as possible (keep_slots) and report "
       "the moves with and without keeping")(
       "expert-bytes", po::value<double>()->default_value(kDeepSeekV3ExpertBytes, "44050944"),
-      "bytes of one expert of one layer, for bytes_moved (default: DeepSeek-V3 FP8 expert)");
+      "bytes of one expert of one layer, for bytes_moved (default: DeepSeek-V3 FP8 expert)")(
+      "format", po::value<std::string>()->default_value("eplb"),
+      "format of --out: eplb (phy2log, log2phy, logcnt, metrics), sglang "
+      "(--init-expert-location), vllm (offline EPLB mapping JSONL), trtllm (moe_load_balancer "
+      "YAML), ascend (vllm-ascend expert map)")(
+      "model-layers", po::value<int>()->default_value(0),
+      "layers of the model, for --format sglang, which lists every model layer (default: the "
+      "last planned layer + 1)");
   add_topology_options(options);
   po::variables_map vm;
   if (!parse_args("plan",
                   "eplb plan --workload FILE --replicas R --groups G --nodes N --gpus P "
-                  "[--strategy SPEC] [--step K] [--threads N] [--previous OLD.json] [--out FILE.json]",
+                  "[--strategy SPEC] [--step K] [--threads N] [--previous OLD.json] [--out FILE] [--format NAME]",
                   args, options, vm)) {
     return 0;
   }
@@ -121,6 +129,13 @@ int cmd_plan(const Args& args) {
   if (threads < 1 || threads > kMaxPlanThreads) {
     throw InputError(
         fmt::format("--threads {} is out of range: use 1..{}", threads, kMaxPlanThreads));
+  }
+  const EngineFormat format = parse_engine_format(vm["format"].as<std::string>());
+  if (format != EngineFormat::kEplb && vm.count("out") == 0U) {
+    throw InputError(fmt::format("eplb plan: --format {} needs --out FILE", to_string(format)));
+  }
+  if (vm["model-layers"].as<int>() < 0) {
+    throw InputError("eplb plan: --model-layers must be >= 0 (0: the last planned layer + 1)");
   }
   const auto made = make_strategy(vm["strategy"].as<std::string>());
   const std::string order = vm["log2phy-order"].as<std::string>();
@@ -262,7 +277,13 @@ int cmd_plan(const Args& args) {
     fmt::print("{:<26} {:>12}\n", info.name,
   Placement placement = plan_layers(*made.product, load, topo, threads);
 
-  if (vm.count("out") != 0U) {
+  if (vm.count("out") != 0U && format != EngineFormat::kEplb) {
+    const EnginePlan plan = make_engine_plan(placement, load, topo, workload.layer_ids,
+                                             vm["model-layers"].as<int>());
+    const std::string path = vm["out"].as<std::string>();
+    write_file_atomic(path, write_engine_placement(format, plan));
+    fmt::print("\nwrote {} ({})\n", path, to_string(format));
+  } else if (vm.count("out") != 0U) {
     nlohmann::json doc;
     doc["strategy"] = made.canonical;
     nlohmann::json params = nlohmann::json::object();

@@ -6,8 +6,14 @@
 //   sglang    SGLang expert-distribution JSON {"logical_count": [[...]]}, layers x experts
 //   vllm      vLLM EPLB load history JSON {"load_history": [{"logical_expert_load": [[...]]}, ...]}
 //   harmoeny  HarMoEny long CSV `,dataset,iteration,layer_idx,0,...,E-1` (pandas index first)
-// `auto` detects the format from the content: JSON by its first character and its top-level key,
-// HarMoEny by its header, otherwise the wide CSV.
+//   vllm_stats  vLLM offline-EPLB load statistics, JSON Lines: records {"record_type":
+//             "eplb_load_stats","step":S,"expert_load":[L][P],"p2l_map":[L][P]} (one step each,
+//             physical loads folded to logical experts through p2l_map; other records ignored)
+//   trtllm    TensorRT-LLM expert statistics: a directory with meta_info.json ({"num_experts":E})
+//             and rank<r>.safetensors (keys "<iter>_<layer>", E counts each), summed over ranks
+// `auto` detects the format from the content: a directory with meta_info.json is TensorRT-LLM's;
+// JSON by its first character, JSON Lines by a "record_type" key on the first line, SGLang/vLLM
+// JSON by the top-level key, HarMoEny by its header, otherwise the wide CSV.
 //
 // Every loader reports bad input as InputError naming the file and the line (CSV) or the key path
 // (JSON), and the fix. Numbers are parsed with correctly rounding parsers (std::from_chars,
@@ -24,9 +30,10 @@
 
 namespace eplb {
 
-enum class RecordedFormat { kAuto, kCsv, kSglang, kVllm, kHarmoeny };
+enum class RecordedFormat { kAuto, kCsv, kSglang, kVllm, kHarmoeny, kVllmStats, kTrtllm };
 
-const char* to_string(RecordedFormat format);  // "auto", "csv", "sglang", "vllm", "harmoeny"
+// "auto", "csv", "sglang", "vllm", "harmoeny", "vllm_stats", "trtllm"
+const char* to_string(RecordedFormat format);
 // Throws InputError listing the valid names.
 RecordedFormat parse_recorded_format(std::string_view text);
 
@@ -54,8 +61,23 @@ struct Recording {
 // Parses `text`, the content of the file `where` (used in messages only).
 Recording parse_recording(std::string_view text, const RecordingOptions& options,
                           std::string_view where);
-// Reads `path` and parses it; a missing or unreadable file is an InputError.
+// Reads `path` and parses it; a missing or unreadable file is an InputError. A directory (or its
+// meta_info.json) is read as TensorRT-LLM statistics.
 Recording read_recording(const std::string& path, const RecordingOptions& options);
+
+// One rank<r>.safetensors file of TensorRT-LLM's expert statistics: its name and its bytes.
+struct TrtllmRankFile {
+  std::string name;
+  std::string bytes;
+};
+
+// TensorRT-LLM statistics from memory: meta_info.json's text and the rank files. The safetensors
+// are parsed by hand (8-byte little-endian header length, JSON header, raw little-endian data)
+// and checked strictly: dtype, shape [num_experts], offsets inside the data and tiling it
+// exactly, keys "<iter>_<layer>", every (iteration, layer) present. Steps are iterations, rows
+// are layers (their model layer ids go to the notes), counts summed over the ranks.
+Recording parse_trtllm_statistics(std::string_view meta_info, const std::vector<TrtllmRankFile>& ranks,
+                                  const RecordingOptions& options, std::string_view where);
 
 // A recording shipped in workloads/data (provenance in workloads/data/SOURCES.md), reachable as
 // `recorded:name=<name>` so that experiments never spell paths.
