@@ -8,6 +8,11 @@
 
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <thread>
+#include <utility>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -34,18 +39,39 @@ extern "C" const char* __lsan_default_suppressions() {  // NOLINT(bugprone-reser
 namespace eplb {
 namespace {
 
-// Starts the interpreter on first use (so `eplb list` never does) and releases its lock, which
-// every call re-acquires with gil_scoped_acquire from whatever thread plans. Debian's
-// interpreter is named explicitly: with the program name left to PATH lookup, a pyenv or venv
-// python3 earlier on PATH would set sys.prefix and hide the dist-packages numpy lives in.
-void ensure_interpreter() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (Py_IsInitialized() != 0) return;  // loaded into a Python process: use its interpreter
+// Every Python call runs on this one thread, which starts the interpreter on first use (so
+// `eplb list` never does) and holds its lock for the life of the process. Callers on any thread
+// hand it a job and wait: that is the serialisation the GIL would impose anyway, without
+// creating and deleting a Python thread state per call from the runner's worker threads (which
+// crashed in _PyThreadState_DeleteCurrent with --jobs 2 under pybind11 2.10 / CPython 3.11).
+// Debian's interpreter is named explicitly: with the program name left to a PATH lookup, a
+// pyenv or venv python3 earlier on PATH would set sys.prefix and hide apt's numpy.
+class PythonThread {
+ public:
+  // Never destroyed: the thread may be blocked waiting for work when the process exits.
+  static PythonThread& instance() {
+    static PythonThread* const thread = new PythonThread();
+    return *thread;
+  }
+
+  // Runs `job` on the Python thread and rethrows what it threw.
+  void run(const std::function<void()>& job) {
+    const std::lock_guard<std::mutex> one_call(call_mutex_);
+    std::unique_lock<std::mutex> lock(mutex_);
+    job_ = &job;
+    wake_.notify_all();
+    wake_.wait(lock, [this] { return job_ == nullptr; });
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+  }
+
+ private:
+  PythonThread() { std::thread([this] { loop(); }).detach(); }
+
+  static void start_interpreter() {
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);
     config.isolated = 0;
-    config.use_environment = 1;         // PYTHONPATH reaches the user's imports
+    config.use_environment = 1;          // PYTHONPATH reaches the user's imports
     config.install_signal_handlers = 0;  // SIGINT/SIGTERM stay the harness's
     const PyStatus status =
         PyConfig_SetBytesString(&config, &config.program_name, EPLB_PYTHON_EXECUTABLE);
@@ -54,9 +80,43 @@ void ensure_interpreter() {
       throw Error("python strategy: cannot configure the embedded interpreter");
     }
     py::initialize_interpreter(&config, 0, nullptr, false);
-    (void)PyEval_SaveThread();
-  });
-}
+  }
+
+  void loop() {
+    std::exception_ptr start_error;
+    PyThreadState* state = nullptr;
+    try {
+      start_interpreter();
+      // Between jobs the lock is free, so threads a user's module started keep running.
+      state = PyEval_SaveThread();
+    } catch (...) {
+      start_error = std::current_exception();
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return job_ != nullptr; });
+      if (state != nullptr) PyEval_RestoreThread(state);
+      try {
+        if (start_error) std::rethrow_exception(start_error);
+        (*job_)();
+      } catch (const py::error_already_set& e) {
+        // Its destructor needs the interpreter lock: never let one reach another thread.
+        error_ = std::make_exception_ptr(Error(e.what()));
+      } catch (...) {
+        error_ = std::current_exception();
+      }
+      if (state != nullptr) state = PyEval_SaveThread();
+      job_ = nullptr;
+      wake_.notify_all();
+    }
+  }
+
+  std::mutex call_mutex_;  // one job at a time
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  const std::function<void()>* job_ = nullptr;
+  std::exception_ptr error_;
+};
 
 std::string describe_python_error(const py::error_already_set& e) {
   std::string text = fmt::format("{}: {}", py::str(e.type().attr("__name__")).cast<std::string>(),
@@ -179,16 +239,19 @@ class PythonStrategy final : public Strategy {
   PythonStrategy& operator=(const PythonStrategy&) = delete;
 
   ~PythonStrategy() override {
-    if (function_ && Py_IsInitialized() != 0) {
-      const py::gil_scoped_acquire gil;
-      function_ = py::object();
-    }
+    if (function_) PythonThread::instance().run([this] { function_ = py::object(); });
   }
 
   Placement plan(const LoadMatrix& load, const Topology& topology) const override {
     const Policy policy = topology.resolve(policy_);
-    ensure_interpreter();
-    const py::gil_scoped_acquire gil;
+    Placement placement;
+    PythonThread::instance().run([&] { placement = plan_in_python(load, topology, policy); });
+    return placement;
+  }
+
+ private:
+  Placement plan_in_python(const LoadMatrix& load, const Topology& topology,
+                           Policy policy) const {
     const std::string who = fmt::format("{} in '{}'", function_name_, file_);
     try {
       const py::object& function = loaded_function();
@@ -230,8 +293,7 @@ class PythonStrategy final : public Strategy {
     }
   }
 
- private:
-  // Imports file_ once (under the GIL, which also guards function_). A failed import is retried
+  // Imports file_ once (on the Python thread, which alone touches function_). A failed import is retried
   // on the next call and fails the same way.
   const py::object& loaded_function() const {
     if (function_) return function_;
