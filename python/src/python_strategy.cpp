@@ -349,8 +349,10 @@ Registry<Strategy>::Entry python_strategy_entry() {
       "family",
       "a Python rebalance_experts(weight, num_replicas, num_groups, num_nodes, num_gpus) as in "
       "eplb.py, from file=PATH (timing includes the Python call; the GIL serialises calls)",
-      {string_param("file", "none", "the .py file holding the function (relative to the working "
-                                "directory)"),
+      // String parameters cannot default to "" (the spec grammar has no empty values), so the
+      // required file defaults to this marker, as the workload sources' paths do.
+      {string_param("file", "required", "the .py file holding the function (required; relative "
+                                        "to the working directory)"),
        string_param("function", "rebalance_experts", "the function to call"),
        choice_param("policy", "auto", {"auto", "hierarchical", "global"},
                     "placements accepted: hierarchical (group locality checked) iff groups % "
@@ -358,7 +360,7 @@ Registry<Strategy>::Entry python_strategy_entry() {
        choice_param("input", "numpy", {"numpy", "torch"},
                     "type of `weight`: float64 numpy array or torch CPU tensor")},
       [](const ParamValues& v) -> std::unique_ptr<Strategy> {
-        if (v.get_string("file") == "none") {
+        if (v.get_string("file") == "required") {
           throw InputError(
               "strategy 'python': set file=PATH to the .py file holding the function, e.g. "
               "python:file=my_eplb.py");
