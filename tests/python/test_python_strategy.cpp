@@ -198,5 +198,12 @@ TEST(PythonStrategy, EplbRunWritesErrorRowsAndScoresTheGoodFile) {
   EXPECT_EQ(python_score, deepseek_score);
 }
 
+TEST(PythonStrategy, ShippedExperimentResolvesInTheEplbBinary) {
+  const auto r = test::run_eplb(fmt::format(
+      "run {}/experiments/python_strategies.json --dry-run", EPLB_SOURCE_DIR));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("= 40 runs"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace eplb
