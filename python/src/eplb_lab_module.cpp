@@ -57,15 +57,15 @@ IndexMatrix index_from(const py::object& value, const char* name, Eigen::Index r
     throw InputError(fmt::format("{}: expected an integer array, got dtype {}", name,
                                  py::str(raw.dtype()).cast<std::string>()));
   }
-  const auto arr = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(raw);
+  const auto arr =
+      py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(raw);
   if (arr.ndim() != 2 || (rows >= 0 && arr.shape(0) != rows) ||
       (cols >= 0 && arr.shape(1) != cols)) {
-    throw InputError(fmt::format("{}: expected shape [{}, {}], got {} dimension(s){}", name,
-                                 rows < 0 ? "layers" : std::to_string(rows),
-                                 cols < 0 ? "any" : std::to_string(cols), arr.ndim(),
-                                 arr.ndim() == 2 ? fmt::format(" [{}, {}]", arr.shape(0),
-                                                               arr.shape(1))
-                                                 : std::string()));
+    throw InputError(fmt::format(
+        "{}: expected shape [{}, {}], got {} dimension(s){}", name,
+        rows < 0 ? "layers" : std::to_string(rows), cols < 0 ? "any" : std::to_string(cols),
+        arr.ndim(),
+        arr.ndim() == 2 ? fmt::format(" [{}, {}]", arr.shape(0), arr.shape(1)) : std::string()));
   }
   IndexMatrix out(arr.shape(0), arr.shape(1));
   const std::int64_t* data = arr.data();
@@ -179,8 +179,8 @@ py::dict load_workload(const std::string& spec_or_path) {
                 static_cast<std::size_t>(step.size()) * sizeof(double));
     steps.append(arr);
   }
-  return py::dict("spec"_a = w.spec, "description"_a = w.description,
-                  "provenance"_a = w.provenance, "notes"_a = w.notes, "steps"_a = steps);
+  return py::dict("spec"_a = w.spec, "description"_a = w.description, "provenance"_a = w.provenance,
+                  "notes"_a = w.notes, "steps"_a = steps);
 }
 
 // results.csv of a results directory (or any result CSV file) as (header, rows of strings);
@@ -207,8 +207,8 @@ PYBIND11_MODULE(_eplb_lab, m) {
       PyErr_SetString(PyExc_RuntimeError, e.what());
     }
   });
-  m.def("rebalance_experts", &eplb::rebalance_experts, "weight"_a, "num_replicas"_a,
-        "num_groups"_a, "num_nodes"_a, "num_gpus"_a, "strategy"_a = "deepseek",
+  m.def("rebalance_experts", &eplb::rebalance_experts, "weight"_a, "num_replicas"_a, "num_groups"_a,
+        "num_nodes"_a, "num_gpus"_a, "strategy"_a = "deepseek",
         "Drop-in for eplb.py's rebalance_experts: (phy2log [L, R], log2phy [L, E, K] padded "
         "with -1, logcnt [L, E]) as int64 arrays, planned by `strategy` (an eplb spec) and "
         "validated. `weight` is any 2-D array-like [layers, experts] (numpy, torch CPU tensor).");

@@ -1,5 +1,5 @@
-// The `python` strategy family (see python_strategy.hpp): one embedded interpreter per process,
-// one imported module per strategy object, every call under the interpreter lock.
+// The `python` strategy family (see python_strategy.hpp): one embedded interpreter per process on
+// a thread of its own, one imported module per strategy object.
 #include "eplb/python_strategy.hpp"
 
 #include <fmt/format.h>
@@ -9,17 +9,17 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
-#include <exception>
-#include <functional>
-#include <thread>
-#include <utility>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "eplb/error.hpp"
@@ -28,9 +28,9 @@
 namespace py = pybind11;
 
 #if defined(__SANITIZE_ADDRESS__)
-// The interpreter is never finalised (numpy cannot be re-initialised, and worker threads may
-// still hold thread states at exit), so everything CPython allocated is still reachable only
-// through its own arenas at exit. Leak reports from it would hide real ones in our code.
+// The interpreter is never finalised (numpy cannot be re-initialised, and its thread is never
+// joined), so at exit CPython's objects are reachable only through its own arenas. Leak reports
+// from it would bury real ones in our code.
 extern "C" const char* __lsan_default_suppressions() {  // NOLINT(bugprone-reserved-identifier)
   return "leak:libpython\nleak:_multiarray_umath\nleak:/usr/lib/python3\n";
 }
@@ -65,7 +65,9 @@ class PythonThread {
   }
 
  private:
-  PythonThread() { std::thread([this] { loop(); }).detach(); }
+  PythonThread() {
+    std::thread([this] { loop(); }).detach();
+  }
 
   static void start_interpreter() {
     PyConfig config;
@@ -180,8 +182,8 @@ IntArray integer_array(const py::object& value, const std::string& name,
     const double v = data[i];
     if (!std::isfinite(v) || v != std::floor(v) ||
         std::fabs(v) > static_cast<double>(std::numeric_limits<std::int32_t>::max())) {
-      throw Error(fmt::format("{} returned a non-integer value {} in {} (flat index {})", who, v,
-                              name, i));
+      throw Error(
+          fmt::format("{} returned a non-integer value {} in {} (flat index {})", who, v, name, i));
     }
     out.values[i] = static_cast<std::int32_t>(v);
   }
@@ -197,7 +199,8 @@ void check_log2phy(const IntArray& log2phy, const Placement& placement, const st
     for (py::ssize_t e = 0; e < experts; ++e) {
       const auto count = placement.logcnt(l, e);
       for (py::ssize_t k = 0; k < width; ++k) {
-        const std::int32_t slot = log2phy.values[static_cast<std::size_t>((l * experts + e) * width + k)];
+        const std::int32_t slot =
+            log2phy.values[static_cast<std::size_t>((l * experts + e) * width + k)];
         const bool ok = k < count ? slot >= 0 && slot < placement.phy2log.cols() &&
                                         placement.phy2log(l, slot) == e
                                   : slot == -1;
@@ -218,8 +221,8 @@ void check_log2phy(const IntArray& log2phy, const Placement& placement, const st
         const auto slot = static_cast<std::size_t>(
             log2phy.values[static_cast<std::size_t>((l * experts + e) * width + k)]);
         if (seen[slot] != 0) {
-          throw Error(fmt::format("{} returned a log2phy listing slot {} twice in layer {}", who,
-                                  slot, l));
+          throw Error(
+              fmt::format("{} returned a log2phy listing slot {} twice in layer {}", who, slot, l));
         }
         seen[slot] = 1;
       }
@@ -250,12 +253,10 @@ class PythonStrategy final : public Strategy {
   }
 
  private:
-  Placement plan_in_python(const LoadMatrix& load, const Topology& topology,
-                           Policy policy) const {
+  Placement plan_in_python(const LoadMatrix& load, const Topology& topology, Policy policy) const {
     const std::string who = fmt::format("{} in '{}'", function_name_, file_);
     try {
       const py::object& function = loaded_function();
-      const py::module_ np = py::module_::import("numpy");
       py::array_t<double> weight({load.rows(), load.cols()});
       std::memcpy(weight.mutable_data(), load.data(),
                   static_cast<std::size_t>(load.size()) * sizeof(double));
@@ -265,9 +266,9 @@ class PythonStrategy final : public Strategy {
                                          topology.num_nodes, topology.num_gpus);
       if (!py::isinstance<py::sequence>(result) || py::isinstance<py::str>(result) ||
           py::len(result) != 3) {
-        throw Error(fmt::format(
-            "{} returned {}, expected a tuple (phy2log, log2phy, logcnt)", who,
-            py::str(py::type::of(result).attr("__name__")).cast<std::string>()));
+        throw Error(
+            fmt::format("{} returned {}, expected a tuple (phy2log, log2phy, logcnt)", who,
+                        py::str(py::type::of(result).attr("__name__")).cast<std::string>()));
       }
       const py::sequence parts = result;
       const py::ssize_t layers = load.rows();
@@ -279,8 +280,8 @@ class PythonStrategy final : public Strategy {
 
       Placement placement;
       placement.policy = policy;
-      placement.phy2log = Eigen::Map<const IndexMatrix>(phy2log.values.data(), layers,
-                                                        topology.num_replicas);
+      placement.phy2log =
+          Eigen::Map<const IndexMatrix>(phy2log.values.data(), layers, topology.num_replicas);
       placement.logcnt = Eigen::Map<const IndexMatrix>(logcnt.values.data(), layers, experts);
       if (const auto violation = find_violation(placement, topology, static_cast<int>(layers),
                                                 static_cast<int>(experts))) {
@@ -293,14 +294,15 @@ class PythonStrategy final : public Strategy {
     }
   }
 
-  // Imports file_ once (on the Python thread, which alone touches function_). A failed import is retried
-  // on the next call and fails the same way.
+  // Imports file_ once (on the Python thread, which alone touches function_). A failed import is
+  // retried on the next call and fails the same way.
   const py::object& loaded_function() const {
     if (function_) return function_;
     if (!std::filesystem::is_regular_file(file_)) {
-      throw Error(fmt::format("python strategy: file '{}' not found (relative paths start at the "
-                              "working directory {})",
-                              file_, std::filesystem::current_path().string()));
+      throw Error(
+          fmt::format("python strategy: file '{}' not found (relative paths start at the "
+                      "working directory {})",
+                      file_, std::filesystem::current_path().string()));
     }
     static std::atomic<int> counter{0};
     const std::string module_name = fmt::format("eplb_lab_strategy_{}", counter++);
@@ -316,8 +318,8 @@ class PythonStrategy final : public Strategy {
       py::module_::import("sys").attr("modules")[py::str(module_name)] = module;
       spec.attr("loader").attr("exec_module")(module);
     } catch (const py::error_already_set& e) {
-      throw Error(
-          fmt::format("python strategy: importing '{}' failed: {}", file_, describe_python_error(e)));
+      throw Error(fmt::format("python strategy: importing '{}' failed: {}", file_,
+                              describe_python_error(e)));
     }
     if (!py::hasattr(module, function_name_.c_str()) ||
         !py::isinstance<py::function>(module.attr(function_name_.c_str()))) {
@@ -347,12 +349,14 @@ Registry<Strategy>::Entry python_strategy_entry() {
   return {
       "python",
       "family",
-      "a Python rebalance_experts(weight, num_replicas, num_groups, num_nodes, num_gpus) as in "
-      "eplb.py, from file=PATH (timing includes the Python call; the GIL serialises calls)",
+      "eplb.py's rebalance_experts(weight, num_replicas, num_groups, num_nodes, num_gpus) from a "
+      "Python file: python:file=PATH[,function=NAME,input=torch,policy=global] (timed "
+      "with the Python call; the GIL serialises calls)",
       // String parameters cannot default to "" (the spec grammar has no empty values), so the
       // required file defaults to this marker, as the workload sources' paths do.
-      {string_param("file", "required", "the .py file holding the function (required; relative "
-                                        "to the working directory)"),
+      {string_param("file", "required",
+                    "the .py file holding the function (required; relative "
+                    "to the working directory)"),
        string_param("function", "rebalance_experts", "the function to call"),
        choice_param("policy", "auto", {"auto", "hierarchical", "global"},
                     "placements accepted: hierarchical (group locality checked) iff groups % "

@@ -83,12 +83,17 @@ const std::string kGood =
 std::vector<BadFile> bad_files() {
   return {
       {"syntax.py", "def rebalance_experts(:\n", {"syntax.py", "importing", "SyntaxError"}},
-      {"imports.py", "import no_such_module_eplb\n",
+      {"imports.py",
+       "import no_such_module_eplb\n",
        {"imports.py", "ModuleNotFoundError", "no_such_module_eplb"}},
-      {"nofunction.py", "def other(): pass\n", {"nofunction.py", "no function 'rebalance_experts'"}},
-      {"raises.py", "def rebalance_experts(w, R, G, N, P):\n    raise ValueError('boom')\n",
+      {"nofunction.py",
+       "def other(): pass\n",
+       {"nofunction.py", "no function 'rebalance_experts'"}},
+      {"raises.py",
+       "def rebalance_experts(w, R, G, N, P):\n    raise ValueError('boom')\n",
        {"raises.py", "ValueError: boom", "raises.py:2"}},
-      {"notuple.py", "def rebalance_experts(w, R, G, N, P):\n    return 7\n",
+      {"notuple.py",
+       "def rebalance_experts(w, R, G, N, P):\n    return 7\n",
        {"notuple.py", "returned int", "(phy2log, log2phy, logcnt)"}},
       {"shape.py",
        kGood + "def rebalance_experts(w, R, G, N, P):\n    p, l, c = plan(w, R)\n"
@@ -199,8 +204,8 @@ TEST(PythonStrategy, EplbRunWritesErrorRowsAndScoresTheGoodFile) {
 }
 
 TEST(PythonStrategy, ShippedExperimentResolvesInTheEplbBinary) {
-  const auto r = test::run_eplb(fmt::format(
-      "run {}/experiments/python_strategies.json --dry-run", EPLB_SOURCE_DIR));
+  const auto r = test::run_eplb(
+      fmt::format("run {}/experiments/python_strategies.json --dry-run", EPLB_SOURCE_DIR));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("= 40 runs"), std::string::npos) << r.out;
 }
