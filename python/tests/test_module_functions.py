@@ -70,7 +70,7 @@ def results_dir(tmp_path_factory):
         "workloads": ["zipf:layers=2,experts=16"],
         "topologies": [{"replicas": 24, "groups": 4, "nodes": 2, "gpus": 8}],
         "timing": {"warmup": 0, "repeats": 1}}))
-    done = run_eplb("run", plan, "--out", tmp / "out")
+    done = run_eplb("run", plan, "--out", tmp / "out", "--no-plots")
     assert done.returncode == 0, done.stderr
     return tmp / "out"
 
