@@ -87,15 +87,6 @@ py::array_t<std::int64_t> int64_array(const std::vector<py::ssize_t>& shape,
   return out;
 }
 
-Topology topology_of(int num_replicas, int num_groups, int num_nodes, int num_gpus) {
-  Topology topo;
-  topo.num_replicas = num_replicas;
-  topo.num_groups = num_groups;
-  topo.num_nodes = num_nodes;
-  topo.num_gpus = num_gpus;
-  return topo;
-}
-
 Policy policy_from(const std::string& text) {
   if (text == "auto") return Policy::kAuto;
   if (text == "hierarchical") return Policy::kHierarchical;
@@ -106,7 +97,7 @@ Policy policy_from(const std::string& text) {
 py::tuple rebalance_experts(const py::object& weight, int num_replicas, int num_groups,
                             int num_nodes, int num_gpus, const std::string& strategy) {
   const LoadMatrix load = load_from(weight, "weight");
-  const Topology topo = topology_of(num_replicas, num_groups, num_nodes, num_gpus);
+  const Topology topo{num_replicas, num_groups, num_nodes, num_gpus};
   topo.validate(static_cast<int>(load.cols()));
   const auto made = make_strategy(strategy);
   Placement placement;
@@ -131,8 +122,7 @@ py::dict metrics(const py::object& weight, const py::object& phy2log_in,
   Placement placement;
   placement.phy2log = index_from(phy2log_in, "phy2log", load.rows(), -1);
   placement.logcnt = index_from(logcnt_in, "logcnt", load.rows(), load.cols());
-  const Topology topo =
-      topology_of(static_cast<int>(placement.phy2log.cols()), num_groups, num_nodes, num_gpus);
+  const Topology topo{static_cast<int>(placement.phy2log.cols()), num_groups, num_nodes, num_gpus};
   topo.validate(static_cast<int>(load.cols()));
   placement.policy = topo.resolve(policy_from(policy));
   if (const auto violation = find_violation(placement, topo, static_cast<int>(load.rows()),

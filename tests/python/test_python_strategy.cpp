@@ -28,24 +28,15 @@ Registry<Strategy>::Made make_python(const std::string& spec) {
   return registry.create(spec);
 }
 
-Topology topology(int replicas, int groups, int nodes, int gpus) {
-  Topology t;
-  t.num_replicas = replicas;
-  t.num_groups = groups;
-  t.num_nodes = nodes;
-  t.num_gpus = gpus;
-  return t;
-}
-
 TEST(PythonStrategy, NumpyDeepseekPlansExactlyLikeDeepseek) {
   const auto python = make_python("python:file=" + kExample);
   const auto deepseek = make_strategy("deepseek");
   std::vector<std::pair<LoadMatrix, Topology>> cases;
   cases.emplace_back(make_workload("recorded:name=v3_decode_in1000out1000").steps.front(),
-                     topology(288, 8, 4, 32));
+                     Topology{288, 8, 4, 32});
   std::mt19937_64 rng(20251201);
-  const Topology shapes[] = {topology(24, 4, 2, 8), topology(20, 4, 4, 4), topology(18, 2, 3, 6),
-                             topology(16, 1, 1, 4)};
+  const Topology shapes[] = {Topology{24, 4, 2, 8}, Topology{20, 4, 4, 4}, Topology{18, 2, 3, 6},
+                             Topology{16, 1, 1, 4}};
   for (const Topology& t : shapes) {
     LoadMatrix w(3, 16);
     std::uniform_int_distribution<int> tokens(0, 50);  // small integers: many exact ties
@@ -126,7 +117,7 @@ TEST(PythonStrategy, EveryFailureNamesTheFileAndTheCause) {
   const std::string dir = test::make_temp_dir("python_strategy");
   LoadMatrix w(2, 8);
   w << 1, 2, 3, 4, 5, 6, 7, 8, 8, 7, 6, 5, 4, 3, 2, 1;
-  const Topology t = topology(16, 1, 1, 4);
+  const Topology t{16, 1, 1, 4};
   std::vector<BadFile> cases = bad_files();
   cases.push_back({"missing.py", "", {"missing.py", "not found"}});
   for (const BadFile& bad : cases) {
@@ -149,7 +140,7 @@ TEST(PythonStrategy, EveryFailureNamesTheFileAndTheCause) {
   const Placement ok = make_python("python:file=" + dir + "/good.py").product->plan(w, t);
   EXPECT_FALSE(find_violation(ok, t, 2, 8));
   // Group locality is checked when the policy is hierarchical (auto: groups % nodes == 0).
-  const Topology hier = topology(16, 4, 2, 4);
+  const Topology hier{16, 4, 2, 4};
   EXPECT_THROW((void)make_python("python:file=" + dir + "/good.py").product->plan(w, hier), Error);
   EXPECT_NO_THROW(
       (void)make_python("python:file=" + dir + "/good.py,policy=global").product->plan(w, hier));
