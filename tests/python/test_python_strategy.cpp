@@ -145,6 +145,15 @@ TEST(PythonStrategy, EveryFailureNamesTheFileAndTheCause) {
   EXPECT_NO_THROW(
       (void)make_python("python:file=" + dir + "/good.py,policy=global").product->plan(w, hier));
   EXPECT_THROW(make_python("python"), InputError);
+  // input=torch hands over a torch tensor where torch is installed, and says so where it is not.
+  try {
+    const Placement via_torch =
+        make_python("python:file=" + dir + "/good.py,input=torch").product->plan(w, t);
+    EXPECT_EQ(via_torch.phy2log, ok.phy2log);
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("No module named 'torch'"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(PythonStrategy, EplbRunWritesErrorRowsAndScoresTheGoodFile) {
