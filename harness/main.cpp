@@ -9,6 +9,9 @@
 
 #include "eplb/cli.hpp"
 #include "eplb/error.hpp"
+#if EPLB_WITH_PYTHON
+#include "eplb/python_strategy.hpp"
+#endif
 
 namespace {
 
@@ -50,6 +53,10 @@ int main(int argc, char** argv) {
   for (const Command& c : kCommands) {
     if (name != c.name) continue;
     try {
+#if EPLB_WITH_PYTHON
+      // Families outside eplb_strategies are added explicitly, before any thread plans.
+      eplb::register_python_strategy();
+#endif
       return c.run(args);
     } catch (const std::exception& e) {
       // Messages quote input files: escape their control bytes before they reach a terminal.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include "deepseek_float32.hpp"
 #include "eplb/error.hpp"
@@ -349,9 +350,18 @@ const std::vector<ComponentInfo>& strategy_components() {
   return list;
 }
 
-const Registry<Strategy>& strategy_registry() {
-  static const Registry<Strategy> registry = build_registry();
+namespace {
+// Built-ins first; add_strategy_family() appends families defined outside this library.
+Registry<Strategy>& mutable_registry() {
+  static Registry<Strategy> registry = build_registry();
   return registry;
+}
+}  // namespace
+
+const Registry<Strategy>& strategy_registry() { return mutable_registry(); }
+
+void add_strategy_family(Registry<Strategy>::Entry entry) {
+  mutable_registry().add(std::move(entry));
 }
 
 Registry<Strategy>::Made make_strategy(std::string_view spec) {

@@ -25,8 +25,16 @@ class Strategy {
   virtual Placement plan(const LoadMatrix& load, const Topology& topology) const = 0;
 };
 
-// Built-in strategies: presets (deepseek, seed000..seed004) and the `compose` family.
+// Built-in strategies: presets (deepseek, seed000..seed004) and the `compose` family, followed by
+// any family added with add_strategy_family().
 const Registry<Strategy>& strategy_registry();
+
+// Appends a family defined in a library eplb_strategies must not depend on (e.g. `python`, which
+// embeds an interpreter; see python/README.md). Programs call it explicitly at start-up (the
+// `eplb` binary's main() does, through register_python_strategy()), never from a static
+// initialiser, and before any thread reads the registry: the registry is not locked. Throws
+// Error if the name is taken.
+void add_strategy_family(Registry<Strategy>::Entry entry);
 
 // A value of one of the `compose` component slots (replicate, fixup, *_pack, *_refine), for
 // `eplb list`: where it comes from, what it does, which parameters it reads.
