@@ -73,7 +73,10 @@ WilcoxonResult wilcoxon_signed_rank(std::span<const double> differences) {
   }
   WilcoxonResult r;
   r.n = static_cast<int>(d.size());
-  if (d.empty()) return r;  // all ties: no evidence either way, p = 1
+  if (d.empty()) {  // all ties: no evidence either way, p = 1 exactly
+    r.exact = true;
+    return r;
+  }
   std::sort(d.begin(), d.end(), [](double a, double b) { return std::abs(a) < std::abs(b); });
   // Doubled mid-ranks are integers: positions i..j (1-based) of one tie block get i + j.
   std::vector<long> rank2(d.size());

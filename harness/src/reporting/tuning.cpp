@@ -29,13 +29,21 @@ std::vector<TuningFamily> tuning_families(const ResultView& view,
                                           const std::vector<SummaryTable>& tables,
                                           const std::string& baseline) {
   const auto& rows = view.rows();
-  // The split of a table: all its rows share their workload group's split.
-  Slice tune, holdout;
+  // Each table restricted to the rows of one split (a group may hold seeds of both splits).
+  std::vector<SummaryTable> tune_tables, holdout_tables;
   for (const SummaryTable& t : tables) {
-    const std::string& split = rows[t.strategies.front().rows.front()].split;
-    if (split == "tune") tune.tables.push_back(&t);
-    if (split == "holdout") holdout.tables.push_back(&t);
+    for (auto [split, list] : {std::pair{"tune", &tune_tables}, {"holdout", &holdout_tables}}) {
+      SummaryTable part = t;
+      for (StrategyGroup& g : part.strategies) {
+        std::erase_if(g.rows, [&](std::size_t r) { return rows[r].split != split; });
+      }
+      std::erase_if(part.strategies, [](const StrategyGroup& g) { return g.rows.empty(); });
+      if (!part.strategies.empty()) list->push_back(std::move(part));
+    }
   }
+  Slice tune, holdout;
+  for (const SummaryTable& t : tune_tables) tune.tables.push_back(&t);
+  for (const SummaryTable& t : holdout_tables) holdout.tables.push_back(&t);
   std::vector<TuningFamily> out;
   if (tune.tables.empty() || holdout.tables.empty()) return out;
   const std::size_t bal = view.metric_index("balancedness");
