@@ -126,7 +126,7 @@ constexpr const char* kStyle =
     "code{background:#f4f4f4;padding:0 3px}"
     "figure{margin:1em 0}img{max-width:100%;border:1px solid #ddd}"
     "figcaption{font-size:13px;color:#555}.file{color:#999}"
-    "details{margin:1em 0}ul.figures{list-style:none;padding:0}";
+    "details{margin:1em 0}li:has(figure){list-style:none}";
 
 }  // namespace
 
