@@ -16,6 +16,7 @@
 
 #include "cli_run.hpp"
 #include "eplb/reporting/analysis.hpp"
+#include "eplb/reporting/compare.hpp"
 #include "eplb/storage/csv.hpp"
 #include "eplb/error.hpp"
 #include "eplb/running/experiment.hpp"
@@ -600,6 +601,29 @@ TEST(HarnessSummary, TimingIsNeverBoldWithinTheNoise) {
   }
   const std::string clear = summarize(t, options);
   EXPECT_NE(clear.find("**100.0 [95.0–200.0]**"), std::string::npos) << clear;
+}
+
+TEST(HarnessCompare, PairsTwoResultsOnIdenticalInstances) {
+  const Plan plan = parse_plan(tiny_plan(), "cmp.json");
+  const fs::path dir = fs::path(test::make_temp_dir("cmp")) / "out";
+  run_plan(plan, quiet_config(dir), test_loader);
+  const CsvTable t = read_csv(dir / "results.csv");
+  // The same sweep twice: every instance ties.
+  const std::string same = compare_results(t, t, {});
+  EXPECT_NE(same.find("| `deepseek` | **overall** (mean of groups) |"), std::string::npos) << same;
+  EXPECT_NE(same.find("+0.0000 [+0.0000, +0.0000] | workload group (2) |"), std::string::npos)
+      << same;
+  EXPECT_NE(same.find("| 0/4/0 |"), std::string::npos) << same;
+  // Two strategies of one sweep.
+  CompareOptions o;
+  o.strategy_a = "deepseek";
+  o.strategy_b = "compose:gpu_refine=k_swap,gpu_steps=3";
+  const std::string two = compare_results(t, t, o);
+  EXPECT_NE(two.find("`deepseek -> compose:gpu_refine=k_swap,gpu_steps=3`"), std::string::npos)
+      << two;
+  o.strategy_b = "seed001";
+  EXPECT_NE(expect_input_error([&] { compare_results(t, t, o); }).find("no paired instances"),
+            std::string::npos);
 }
 
 }  // namespace
