@@ -17,7 +17,7 @@
 //   winrate-<slice>           row beats column on paired instances (at most 12 strategies)
 //   cross-<baseline>-<topology>  the baseline's balancedness planning on A, scoring on B
 //   tuning-scatter-<family>   tune vs holdout score of every grid point (overfitting at a glance)
-//   tuning-heatmap-<family>   both scores over a two-parameter grid
+//   tuning-heatmap-<family>-<split>  tune or holdout score over a two-parameter grid
 // Series styles: 10 colours x 13 markers, so up to 20 series never share colour and marker.
 // gnuplot (Debian package gnuplot-nox) must be on PATH; without it the scripts and data are
 // still written and the result says so (never a silent skip).
