@@ -26,6 +26,7 @@ constexpr Command kCommands[] = {
     {"run", eplb::cli::cmd_run, "run an experiment plan (sweep) and write results"},
     {"report", eplb::cli::cmd_report, "re-draw tables and plots of a results directory"},
     {"merge", eplb::cli::cmd_merge, "merge shard result directories into one"},
+    {"compare", eplb::cli::cmd_compare, "paired statistics between two results (or strategies)"},
     {"list", eplb::cli::cmd_list, "list strategies and components with their parameters"},
     {"workloads", eplb::cli::cmd_workloads, "list workload sources with their parameters"},
     {"describe-workload", eplb::cli::cmd_describe_workload,

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -14,6 +15,9 @@
 #include <tuple>
 
 #include "cli_run.hpp"
+#include "eplb/reporting/analysis.hpp"
+#include "eplb/reporting/compare.hpp"
+#include "eplb/storage/csv.hpp"
 #include "eplb/error.hpp"
 #include "eplb/metrics.hpp"
 #include "eplb/reporting/analysis.hpp"
@@ -538,8 +542,12 @@ TEST(HarnessSummary, TuningPicksOnTuneAndReportsOnHoldout) {
   const fs::path dir = fs::path(test::make_temp_dir("tune")) / "out";
   const Outcome o = run_plan(plan, quiet_config(dir), test_loader);
   EXPECT_NE(o.summary.find("## Tuning"), std::string::npos) << o.summary;
-  EXPECT_NE(o.summary.find("| `compose:gpu_refine=k_swap` | gpu_steps="), std::string::npos)
-      << o.summary;
+  const std::string& s = o.summary;
+  EXPECT_NE(s.find("### `compose:gpu_refine=k_swap`: 3 grid points"), std::string::npos) << s;
+  EXPECT_NE(s.find("| chosen | gpu_steps="), std::string::npos) << s;
+  EXPECT_NE(s.find("| baseline `deepseek` |"), std::string::npos) << s;
+  EXPECT_NE(s.find("rank on holdout"), std::string::npos) << s;
+  EXPECT_NE(s.find("Tied with the chosen point on tune:"), std::string::npos) << s;
 }
 
 TEST(HarnessPlots, WritesScriptsFromTheCsvAndRendersWithGnuplot) {
@@ -548,16 +556,85 @@ TEST(HarnessPlots, WritesScriptsFromTheCsvAndRendersWithGnuplot) {
   RunConfig config = quiet_config(dir);
   config.plots = true;
   const Outcome o = run_plan(plan, config, test_loader);
+  const fs::path plots = dir / "plots";
   for (const char* name :
-       {"pareto-1.gp", "ablation-1.gp", "heatmap-1.gp", "winrate.gp", "ablation-1.dat"}) {
-    EXPECT_TRUE(fs::exists(dir / "plots" / name)) << name;
+       {"pareto-R12-G4-N2-P4-in-sample.gp", "delta-R12-G4-N2-P4-in-sample.gp",
+        "ablation-gpu_steps.gp", "heatmap-tiny-R12-G4-N2-P4-in-sample.gp",
+        "winrate-R8-G1-N1-P2-in-sample.gp", "ablation-gpu_steps.dat"}) {
+    EXPECT_TRUE(fs::exists(plots / name)) << name;
   }
-  const std::string ablation = test::read_text((dir / "plots" / "ablation-1.dat").string());
+  const std::string ablation = test::read_text((plots / "ablation-gpu_steps.dat").string());
   EXPECT_EQ(ablation.substr(0, ablation.find('\n')).rfind("x\tgpu_steps\t", 0), 0u) << ablation;
+  // Scripts use relative paths only, and summary.md links each figure by name.
+  const std::string script = test::read_text((plots / "pareto-R12-G4-N2-P4-in-sample.gp").string());
+  EXPECT_EQ(script.find(dir.string()), std::string::npos) << script;
+  EXPECT_NE(o.summary.find("(plots/delta-R12-G4-N2-P4-in-sample.png)"), std::string::npos)
+      << o.summary;
+  EXPECT_TRUE(fs::exists(dir / "summary.html"));
   if (find_gnuplot().empty()) GTEST_SKIP() << "gnuplot not installed (apt-get install gnuplot-nox)";
   EXPECT_TRUE(o.warnings.empty()) << o.warnings.front();
-  EXPECT_GE(o.plots.size(), 5u);
-  for (const fs::path& png : o.plots) EXPECT_GT(fs::file_size(png), 1000u) << png;
+  EXPECT_GE(o.plots.size(), 7u);
+  // Every figure re-draws in place: `gnuplot NAME.gp` inside plots/ gives the same PNG bytes.
+  for (const fs::path& png : o.plots) {
+    EXPECT_GT(fs::file_size(png), 1000u) << png;
+    const std::string before = test::read_text(png.string());
+    fs::remove(png);
+    const std::string command = fmt::format("cd '{}' && gnuplot '{}' 2>&1", plots.string(),
+                                            png.stem().string() + ".gp");
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    ASSERT_TRUE(fs::exists(png)) << png;
+    EXPECT_EQ(test::read_text(png.string()), before) << png << " differs after a re-draw";
+  }
+}
+
+TEST(HarnessSummary, PairedDeltaHasIntervalUnitAndWinsTiesLosses) {
+  const Plan plan = parse_plan(tiny_plan(), "delta.json");
+  const fs::path dir = fs::path(test::make_temp_dir("delta")) / "out";
+  const Outcome o = run_plan(plan, quiet_config(dir), test_loader);
+  const std::string& s = o.summary;
+  EXPECT_NE(s.find("### Δ balancedness vs `deepseek`, overall"), std::string::npos) << s;
+  EXPECT_NE(s.find("| workload group (2) |"), std::string::npos) << s;
+  EXPECT_NE(s.find("Δ bal. vs `deepseek` [95% CI] | W/T/L |"), std::string::npos) << s;
+  EXPECT_NE(s.find("plan µs median [IQR]"), std::string::npos) << s;
+}
+
+TEST(HarnessSummary, TimingIsNeverBoldWithinTheNoise) {
+  // Two strategies whose timing bands overlap: no bold timing cell even though one median is
+  // lower; with disjoint bands the faster one is bold.
+  CsvTable t = read_csv(fs::path(EPLB_TEST_DATA) / "reports" / "timing_noise.csv");
+  SummaryOptions options;
+  const std::string overlap = summarize(t, options);
+  EXPECT_NE(overlap.find("| 100.0 [95.0–200.0] |"), std::string::npos) << overlap;
+  EXPECT_EQ(overlap.find("**100.0 ["), std::string::npos) << overlap;
+  const int c = t.column("plan_us_median", "t");
+  for (auto& row : t.rows) {
+    if (row[2] == "seed003") row[static_cast<std::size_t>(c)] = "1000";
+  }
+  const std::string clear = summarize(t, options);
+  EXPECT_NE(clear.find("**100.0 [95.0–200.0]**"), std::string::npos) << clear;
+}
+
+TEST(HarnessCompare, PairsTwoResultsOnIdenticalInstances) {
+  const Plan plan = parse_plan(tiny_plan(), "cmp.json");
+  const fs::path dir = fs::path(test::make_temp_dir("cmp")) / "out";
+  run_plan(plan, quiet_config(dir), test_loader);
+  const CsvTable t = read_csv(dir / "results.csv");
+  // The same sweep twice: every instance ties.
+  const std::string same = compare_results(t, t, {});
+  EXPECT_NE(same.find("| `deepseek` | **overall** (mean of groups) |"), std::string::npos) << same;
+  EXPECT_NE(same.find("+0.0000 [+0.0000, +0.0000] | workload group (2) |"), std::string::npos)
+      << same;
+  EXPECT_NE(same.find("| 0/4/0 |"), std::string::npos) << same;
+  // Two strategies of one sweep.
+  CompareOptions o;
+  o.strategy_a = "deepseek";
+  o.strategy_b = "compose:gpu_refine=k_swap,gpu_steps=3";
+  const std::string two = compare_results(t, t, o);
+  EXPECT_NE(two.find("`deepseek -> compose:gpu_refine=k_swap,gpu_steps=3`"), std::string::npos)
+      << two;
+  o.strategy_b = "seed001";
+  EXPECT_NE(expect_input_error([&] { compare_results(t, t, o); }).find("no paired instances"),
+            std::string::npos);
 }
 
 }  // namespace

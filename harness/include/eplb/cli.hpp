@@ -17,5 +17,6 @@ int cmd_describe_workload(const Args& args);  // shape and skew statistics of a 
 int cmd_run(const Args& args);                // run an experiment plan
 int cmd_report(const Args& args);             // re-draw tables and plots from a results dir
 int cmd_merge(const Args& args);              // join shard result dirs
+int cmd_compare(const Args& args);            // paired statistics between two results
 
 }  // namespace eplb::cli

@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -126,6 +127,11 @@ double ResultView::metric(std::size_t row, std::size_t m) const {
   return parse_number(table_.rows[row][metric_columns_[m]]);
 }
 
+double ResultView::number(std::size_t row, int column) const {
+  if (column < 0) return std::numeric_limits<double>::quiet_NaN();
+  return parse_number(table_.rows[row][static_cast<std::size_t>(column)]);
+}
+
 std::size_t ResultView::metric_index(std::string_view name) const {
   for (std::size_t m = 0; m < metrics_.size(); ++m) {
     if (metrics_[m] == name) return m;
@@ -189,6 +195,11 @@ double WinRates::rate(std::size_t i, std::size_t j) const {
 }
 
 WinRates win_rates(const ResultView& view, std::string_view metric) {
+  return win_rates(view, metric, nullptr);
+}
+
+WinRates win_rates(const ResultView& view, std::string_view metric,
+                   const std::vector<std::size_t>* subset) {
   const std::size_t m = view.metric_index(metric);
   const bool higher = view.higher_is_better(m);
   WinRates out;
@@ -196,7 +207,12 @@ WinRates win_rates(const ResultView& view, std::string_view metric) {
   // instance -> (strategy index, value) of ok rows
   std::map<std::string, std::vector<std::pair<std::size_t, double>>> instances;
   const auto& rows = view.rows();
-  for (std::size_t i = 0; i < rows.size(); ++i) {
+  std::vector<std::size_t> all;
+  if (subset == nullptr) {
+    for (std::size_t i = 0; i < rows.size(); ++i) all.push_back(i);
+    subset = &all;
+  }
+  for (std::size_t i : *subset) {
     auto [it, inserted] = index.emplace(rows[i].strategy, out.strategies.size());
     if (inserted) out.strategies.push_back(rows[i].strategy);
     if (!rows[i].ok) continue;
@@ -219,6 +235,174 @@ WinRates win_rates(const ResultView& view, std::string_view metric) {
     }
   }
   return out;
+}
+
+std::vector<Slice> slices_of(const std::vector<SummaryTable>& tables) {
+  std::vector<Slice> slices;
+  for (const SummaryTable& t : tables) {
+    auto it = std::find_if(slices.begin(), slices.end(), [&](const Slice& s) {
+      return s.topology == t.topology && s.protocol == t.protocol;
+    });
+    if (it == slices.end()) {
+      slices.push_back({t.topology, t.protocol, {}, {}});
+      it = slices.end() - 1;
+    }
+    it->tables.push_back(&t);
+    for (const StrategyGroup& g : t.strategies) {
+      if (std::find(it->strategies.begin(), it->strategies.end(), g.strategy) ==
+          it->strategies.end()) {
+        it->strategies.push_back(g.strategy);
+      }
+    }
+  }
+  return slices;
+}
+
+std::string unit_of(const ResultView::Row& row) { return row.workload; }
+
+std::string unit_name_of(std::string_view protocol) {
+  return protocol == "cross" ? "plan workload" : "workload";
+}
+
+double group_mean(const ResultView& view, const StrategyGroup& group, std::size_t m) {
+  std::vector<double> v;
+  for (std::size_t r : group.rows) v.push_back(view.metric(r, m));
+  return stats_of(v).mean;
+}
+
+const StrategyGroup* find_strategy(const SummaryTable& table, std::string_view strategy) {
+  for (const StrategyGroup& g : table.strategies) {
+    if (g.strategy == strategy) return &g;
+  }
+  return nullptr;
+}
+
+double mean_of_groups(const ResultView& view, const Slice& slice, std::string_view strategy,
+                      std::size_t m) {
+  double sum = 0.0;
+  for (const SummaryTable* t : slice.tables) {
+    const StrategyGroup* g = find_strategy(*t, strategy);
+    if (g == nullptr) return std::numeric_limits<double>::quiet_NaN();
+    sum += group_mean(view, *g, m);
+  }
+  return sum / static_cast<double>(slice.tables.size());
+}
+
+namespace {
+
+// Paired deltas of `strategy` against `baseline` on the instances of `table`.
+std::vector<PairedSample> table_samples(const ResultView& view, const SummaryTable& table,
+                                        std::string_view strategy, std::string_view baseline,
+                                        std::size_t m) {
+  std::vector<PairedSample> out;
+  const StrategyGroup* s = find_strategy(table, strategy);
+  const StrategyGroup* b = find_strategy(table, baseline);
+  if (s == nullptr || b == nullptr) return out;
+  const auto& rows = view.rows();
+  std::map<std::string, double> base;
+  for (std::size_t r : b->rows) {
+    if (rows[r].ok) base[instance_key(rows[r])] = view.metric(r, m);
+  }
+  const double sign = view.higher_is_better(m) ? 1.0 : -1.0;
+  for (std::size_t r : s->rows) {
+    if (!rows[r].ok) continue;
+    const auto it = base.find(instance_key(rows[r]));
+    if (it == base.end()) continue;
+    out.push_back({unit_of(rows[r]), sign * (view.metric(r, m) - it->second), 1.0});
+  }
+  return out;
+}
+
+}  // namespace
+
+PairedStats table_delta(const ResultView& view, const SummaryTable& table,
+                        std::string_view strategy, std::string_view baseline, std::size_t m) {
+  const auto samples = table_samples(view, table, strategy, baseline, m);
+  return paired_stats(samples, unit_name_of(table.protocol));
+}
+
+PairedStats overall_delta(const ResultView& view, const Slice& slice, std::string_view strategy,
+                          std::string_view baseline, std::size_t m) {
+  std::vector<PairedSample> all;
+  for (const SummaryTable* t : slice.tables) {
+    auto samples = table_samples(view, *t, strategy, baseline, m);
+    for (PairedSample& x : samples) {
+      x.unit = t->group;
+      x.weight = 1.0 / static_cast<double>(samples.size());
+      all.push_back(std::move(x));
+    }
+  }
+  return paired_stats(all, "workload group");
+}
+
+std::vector<std::string> capped_strategies(const ResultView& view, const Slice& slice,
+                                           std::string_view baseline, std::size_t cap) {
+  std::vector<std::string> keep = slice.strategies;
+  if (keep.size() <= cap) return keep;
+  const std::size_t bal = view.metric_index("balancedness");
+  std::vector<double> score;
+  for (const std::string& s : keep) score.push_back(mean_of_groups(view, slice, s, bal));
+  std::vector<std::size_t> order(keep.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if ((keep[a] == baseline) != (keep[b] == baseline)) return keep[a] == baseline;
+    const double x = std::isnan(score[a]) ? -1.0 : score[a], y = std::isnan(score[b]) ? -1.0 : score[b];
+    return x > y;
+  });
+  order.resize(cap);
+  std::sort(order.begin(), order.end());
+  std::vector<std::string> out;
+  for (std::size_t i : order) out.push_back(keep[i]);
+  return out;
+}
+
+GroupLabels::GroupLabels(const std::vector<SummaryTable>& tables) {
+  constexpr std::string_view kRecorded = "recorded:name=";
+  for (const SummaryTable& t : tables) {
+    if (std::any_of(labels_.begin(), labels_.end(),
+                    [&](const auto& x) { return x.first == t.group; })) {
+      continue;
+    }
+    std::string label = t.group;
+    if (label.rfind(kRecorded, 0) == 0 && label.find(',') == std::string::npos) {
+      label = label.substr(kRecorded.size());
+    }
+    if (label.size() > 24) {
+      label = fmt::format("W{}", key_.size() + 1);
+      key_.emplace_back(label, t.group);
+    }
+    labels_.emplace_back(t.group, label);
+  }
+}
+
+const std::string& GroupLabels::label(const std::string& group) const {
+  for (const auto& [g, l] : labels_) {
+    if (g == group) return l;
+  }
+  return group;
+}
+
+std::string topology_slug(std::string_view topology) {
+  std::string out;
+  for (char c : topology) {
+    if (c == '=') continue;
+    out.push_back(c == ',' ? '-' : c);
+  }
+  return out;
+}
+
+std::string slug(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_';
+    if (keep) {
+      out.push_back(c);
+    } else if (!out.empty() && out.back() != '-') {
+      out.push_back('-');
+    }
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out.size() > 60 ? out.substr(0, 60) : out;
 }
 
 }  // namespace eplb

@@ -10,9 +10,16 @@
 
 #include "eplb/reporting/analysis.hpp"
 #include "eplb/reporting/rebalance_report.hpp"
+#include "eplb/reporting/tuning.hpp"
+#include "markdown_table.hpp"
 
 namespace eplb {
 namespace {
+
+using md::code;
+using md::Column;
+using md::escape;
+using md::fixed;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -31,86 +38,13 @@ constexpr KeyMetric kKeyMetrics[] = {
     {"off_node_load_share", "off-node load", 4},
 };
 
-std::string escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '\n')
-      out += ' ';
-    else
-      out.push_back(c);
+void figure_links(std::string& out, const SummaryOptions& options, const std::string& anchor) {
+  std::string links;
+  for (const FigureRef& f : options.figures) {
+    if (f.anchor != anchor) continue;
+    links += fmt::format("- [{}](plots/{}.png)\n", escape(f.caption), f.name);
   }
-  return out;
-}
-
-std::string code(std::string_view text) { return fmt::format("`{}`", escape(text)); }
-
-std::string fixed(double v, int decimals) {
-  if (std::isnan(v)) return "—";
-  return fmt::format("{:.{}f}", v, decimals);
-}
-
-std::string signed_fixed(double v, int decimals) {
-  if (std::isnan(v)) return "—";
-  // A difference that rounds to zero is shown as +0.0000, never -0.0000.
-  const double shown = std::abs(v) < 0.5 * std::pow(10.0, -decimals) ? 0.0 : v;
-  return fmt::format("{:+.{}f}", shown, decimals);
-}
-
-std::string micros(double v) {
-  if (std::isnan(v)) return "—";
-  if (v < 10.0) return fmt::format("{:.2f}", v);
-  if (v < 1000.0) return fmt::format("{:.1f}", v);
-  return fmt::format("{:.0f}", v);
-}
-
-// A table column: display texts plus the numbers that decide which cell is best.
-struct Column {
-  std::string header;
-  std::vector<std::string> cells;
-  std::vector<double> values;     // NaN: never best
-  int direction = 0;              // +1 higher is better, -1 lower is better, 0 not ranked
-  std::vector<std::string> keys;  // text compared to find ties with the best (rounded value)
-};
-
-void mark_best(Column& column) {
-  if (column.direction == 0) return;
-  int best = -1;
-  for (std::size_t i = 0; i < column.values.size(); ++i) {
-    const double v = column.values[i];
-    if (std::isnan(v)) continue;
-    if (best < 0 || (column.direction > 0 ? v > column.values[static_cast<std::size_t>(best)]
-                                          : v < column.values[static_cast<std::size_t>(best)])) {
-      best = static_cast<int>(i);
-    }
-  }
-  if (best < 0) return;
-  // Only mark when the column separates the rows at the shown precision.
-  const std::string& best_key = column.keys[static_cast<std::size_t>(best)];
-  std::size_t ties = 0;
-  for (const std::string& k : column.keys) ties += k == best_key ? 1 : 0;
-  if (ties == column.cells.size() && column.cells.size() > 1) return;
-  for (std::size_t i = 0; i < column.cells.size(); ++i) {
-    if (!std::isnan(column.values[i]) && column.keys[i] == best_key) {
-      column.cells[i] = "**" + column.cells[i] + "**";
-    }
-  }
-}
-
-void render(std::string& out, const std::vector<Column>& columns) {
-  if (columns.empty()) return;
-  out += "|";
-  for (const Column& c : columns) out += " " + c.header + " |";
-  out += "\n|";
-  for (const Column& c : columns) out += c.direction == 0 ? " --- |" : " ---: |";
-  out += "\n";
-  for (std::size_t r = 0; r < columns.front().cells.size(); ++r) {
-    out += "|";
-    for (const Column& c : columns) out += " " + c.cells[r] + " |";
-    out += "\n";
-  }
-  out += "\n";
+  if (!links.empty()) out += "Figures:\n\n" + links + "\n";
 }
 
 // Value of swept key `key` for a strategy whose first row is `row`, or "·" if it does not sweep it.
@@ -121,14 +55,15 @@ std::string swept_value(const ResultView& view, std::size_t row, const std::stri
 }
 
 void table_section(std::string& out, const ResultView& view, const SummaryTable& table,
-                   const SummaryOptions& options) {
+                   const GroupLabels& labels, const SummaryOptions& options) {
   const auto& rows = view.rows();
   const std::size_t bal = view.metric_index("balancedness");
   if (table.protocol == "cross") {
     out += fmt::format("### cross · {} · plan on A, score on B\n\n", table.topology);
     out += fmt::format("{} pairs (A -> B): ", table.workloads.size());
   } else {
-    out += fmt::format("### {} · {} · {}\n\n", code(table.group), table.topology, table.protocol);
+    out += fmt::format("### {} · {} · {}\n\n", code(labels.label(table.group)), table.topology,
+                       table.protocol);
     out += table.workloads.size() > 1 ? fmt::format("{} workloads: ", table.workloads.size())
                                       : std::string("workload: ");
   }
@@ -140,267 +75,229 @@ void table_section(std::string& out, const ResultView& view, const SummaryTable&
     out += fmt::format(", … ({} more)", table.workloads.size() - shown);
   out += ".\n\n";
 
-  // Baseline values by instance, for the paired delta.
-  std::map<std::string, double> baseline;
-  for (const StrategyGroup& g : table.strategies) {
-    if (g.strategy != options.baseline) continue;
-    for (std::size_t r : g.rows) {
-      if (rows[r].ok) baseline[instance_key(rows[r])] = view.metric(r, bal);
-    }
-  }
-  const bool has_baseline = !baseline.empty();
+  const bool has_baseline = find_strategy(table, options.baseline) != nullptr;
   bool any_errors = false;
   for (const StrategyGroup& g : table.strategies) {
     for (std::size_t r : g.rows) any_errors = any_errors || !rows[r].ok;
   }
-
   std::vector<Column> columns;
-  Column name{"strategy", {}, {}, 0, {}};
-  for (const StrategyGroup& g : table.strategies) {
-    name.cells.push_back(code(g.strategy));
-    name.values.push_back(kNaN);
-    name.keys.emplace_back();
-  }
+  Column name("strategy");
+  for (const StrategyGroup& g : table.strategies) name.add(code(g.strategy));
   columns.push_back(std::move(name));
   for (const std::string& key : table.swept) {
-    Column c{code(key), {}, {}, 0, {}};
-    for (const StrategyGroup& g : table.strategies) {
-      c.cells.push_back(swept_value(view, g.rows.front(), key));
-      c.values.push_back(kNaN);
-      c.keys.emplace_back();
-    }
+    Column c(code(key));
+    for (const StrategyGroup& g : table.strategies) c.add(swept_value(view, g.rows.front(), key));
     columns.push_back(std::move(c));
   }
-  Column headline{"balancedness (mean ± 95% CI)", {}, {}, 1, {}};
-  std::vector<Column> extra;
+  Column headline("balancedness (mean ± 95% CI)", 1);
+  std::vector<std::pair<std::size_t, Column>> extra;
   for (const KeyMetric& km : kKeyMetrics) {
     const auto& names = view.metrics();
     const auto it = std::find(names.begin(), names.end(), km.name);
     if (it == names.end()) continue;
-    const std::size_t m = static_cast<std::size_t>(it - names.begin());
-    extra.push_back({km.header, {}, {}, view.higher_is_better(m) ? 1 : -1, {}});
+    const auto m = static_cast<std::size_t>(it - names.begin());
+    extra.push_back({m, Column(km.header, view.higher_is_better(m) ? 1 : -1)});
   }
-  Column delta{fmt::format("Δ bal. vs {}", code(options.baseline)), {}, {}, 1, {}};
-  Column time{"plan µs (median)", {}, {}, -1, {}};
-  Column count{any_errors ? "rows (errors)" : "rows", {}, {}, 0, {}};
+  Column delta(fmt::format("Δ bal. vs {} [95% CI]", code(options.baseline)), 1);
+  Column wtl("W/T/L");
+  Column time("plan µs median [IQR]", -1);
+  Column count(any_errors ? "rows (errors)" : "rows");
 
   for (const StrategyGroup& g : table.strategies) {
-    std::vector<double> values, diffs, times;
+    std::vector<double> values, times;
     int errors = 0;
     for (std::size_t r : g.rows) {
       if (!rows[r].ok) {
         ++errors;
         continue;
       }
-      const double v = view.metric(r, bal);
-      values.push_back(v);
+      values.push_back(view.metric(r, bal));
       times.push_back(rows[r].plan_us);
-      if (auto it = baseline.find(instance_key(rows[r])); it != baseline.end()) {
-        diffs.push_back(v - it->second);
-      }
     }
     const Stats s = stats_of(values);
-    headline.cells.push_back(std::isnan(s.ci95) ? fixed(s.mean, 4)
-                                                : fixed(s.mean, 4) + " ± " + fixed(s.ci95, 4));
-    headline.values.push_back(s.mean);
-    headline.keys.push_back(fixed(s.mean, 4));
-
-    std::size_t e = 0;
-    for (const KeyMetric& km : kKeyMetrics) {
-      const auto& names = view.metrics();
-      const auto it = std::find(names.begin(), names.end(), km.name);
-      if (it == names.end()) continue;
-      const std::size_t m = static_cast<std::size_t>(it - names.begin());
-      std::vector<double> mv;
-      for (std::size_t r : g.rows) mv.push_back(view.metric(r, m));
-      const double mean = stats_of(mv).mean;
-      extra[e].cells.push_back(fixed(mean, km.decimals));
-      extra[e].values.push_back(mean);
-      extra[e].keys.push_back(fixed(mean, km.decimals));
-      ++e;
+    headline.add(std::isnan(s.ci95) ? fixed(s.mean, 4) : fixed(s.mean, 4) + " ± " + fixed(s.ci95, 4),
+                 s.mean, fixed(s.mean, 4));
+    for (auto& [m, column] : extra) {
+      const double mean = group_mean(view, g, m);
+      const int decimals = column.header == std::string("dup. replicas") ? 1 : 4;
+      column.add(fixed(mean, decimals), mean, fixed(mean, decimals));
     }
-    const Stats d = stats_of(diffs);
-    const bool is_baseline = g.strategy == options.baseline;
-    delta.cells.push_back(is_baseline ? "(baseline)"
-                          : std::isnan(d.ci95)
-                              ? signed_fixed(d.mean, 4)
-                              : signed_fixed(d.mean, 4) + " ± " + fixed(d.ci95, 4));
-    delta.values.push_back(is_baseline ? kNaN : d.mean);
-    delta.keys.push_back(signed_fixed(d.mean, 4));
-    const double t = median_of(times);
-    time.cells.push_back(micros(t));
-    time.values.push_back(t);
-    time.keys.push_back(micros(t));
-    count.cells.push_back(errors > 0 ? fmt::format("{} (**{}**)", g.rows.size(), errors)
-                                     : std::to_string(g.rows.size()));
-    count.values.push_back(kNaN);
-    count.keys.emplace_back();
+    if (g.strategy == options.baseline) {
+      delta.add("(baseline)");
+      wtl.add("");
+    } else {
+      const PairedStats d = table_delta(view, table, g.strategy, options.baseline, bal);
+      delta.add(md::delta_cell(d, 4), d.mean, md::signed_fixed(d.mean, 4));
+      wtl.add(d.instances > 0 ? md::wtl_cell(d) : "—");
+    }
+    const Quartiles q = quartiles_of(times);
+    time.add(std::isnan(q.median) ? "—"
+                                  : fmt::format("{} [{}–{}]", md::micros(q.median),
+                                                md::micros(q.q1), md::micros(q.q3)),
+             q.median, md::micros(q.median));
+    time.low.push_back(q.q1);
+    time.high.push_back(q.q3);
+    count.add(errors > 0 ? fmt::format("{} (**{}**)", g.rows.size(), errors)
+                         : std::to_string(g.rows.size()));
   }
   columns.push_back(std::move(headline));
-  for (Column& c : extra) columns.push_back(std::move(c));
-  if (has_baseline) columns.push_back(std::move(delta));
+  for (auto& [m, c] : extra) columns.push_back(std::move(c));
+  if (has_baseline) {
+    columns.push_back(std::move(delta));
+    columns.push_back(std::move(wtl));
+  }
   columns.push_back(std::move(time));
   columns.push_back(std::move(count));
-  for (Column& c : columns) mark_best(c);
-  render(out, columns);
+  for (Column& c : columns) md::mark_best(c);
+  md::render(out, columns);
+  figure_links(out, options, table_anchor(table.group, table.topology, table.protocol));
 }
 
-// Mean balancedness of every strategy across the workload groups of one topology x protocol.
-void overview_section(std::string& out, const ResultView& view,
-                      const std::vector<const SummaryTable*>& tables) {
+// Mean balancedness of every strategy across the workload groups of one slice.
+void overview_section(std::string& out, const ResultView& view, const Slice& slice,
+                      const GroupLabels& labels) {
   const std::size_t bal = view.metric_index("balancedness");
-  std::vector<std::string> strategies;
+  out += "### Mean balancedness per workload group\n\n";
+  std::vector<Column> columns;
+  Column name("strategy");
   std::map<std::string, std::size_t> first_row;
   std::vector<std::string> swept;
-  for (const SummaryTable* t : tables) {
-    for (const StrategyGroup& g : t->strategies) {
-      if (first_row.emplace(g.strategy, g.rows.front()).second) strategies.push_back(g.strategy);
-    }
+  for (const SummaryTable* t : slice.tables) {
+    for (const StrategyGroup& g : t->strategies) first_row.emplace(g.strategy, g.rows.front());
     for (const std::string& k : t->swept) {
       if (std::find(swept.begin(), swept.end(), k) == swept.end()) swept.push_back(k);
     }
   }
-  out += fmt::format("### Overview · {} · {}: mean balancedness per workload group\n\n",
-                     tables.front()->topology, tables.front()->protocol);
-  std::vector<Column> columns;
-  Column name{"strategy", {}, {}, 0, {}};
-  for (const std::string& s : strategies) {
-    name.cells.push_back(code(s));
-    name.values.push_back(kNaN);
-    name.keys.emplace_back();
-  }
+  for (const std::string& s : slice.strategies) name.add(code(s));
   columns.push_back(std::move(name));
   for (const std::string& key : swept) {
-    Column c{code(key), {}, {}, 0, {}};
-    for (const std::string& s : strategies) {
-      c.cells.push_back(swept_value(view, first_row[s], key));
-      c.values.push_back(kNaN);
-      c.keys.emplace_back();
+    Column c(code(key));
+    for (const std::string& s : slice.strategies) c.add(swept_value(view, first_row[s], key));
+    columns.push_back(std::move(c));
+  }
+  for (const SummaryTable* t : slice.tables) {
+    Column c(code(labels.label(t->group)), 1);
+    for (const std::string& s : slice.strategies) {
+      const StrategyGroup* g = find_strategy(*t, s);
+      const double mean = g ? group_mean(view, *g, bal) : kNaN;
+      c.add(fixed(mean, 4), mean, fixed(mean, 4));
     }
     columns.push_back(std::move(c));
   }
-  std::vector<std::vector<double>> means(strategies.size());
-  for (const SummaryTable* t : tables) {
-    Column c{code(t->group), {}, {}, 1, {}};
-    for (std::size_t si = 0; si < strategies.size(); ++si) {
-      const auto g =
-          std::find_if(t->strategies.begin(), t->strategies.end(),
-                       [&](const StrategyGroup& x) { return x.strategy == strategies[si]; });
-      double mean = kNaN;
-      if (g != t->strategies.end()) {
-        std::vector<double> v;
-        for (std::size_t r : g->rows) v.push_back(view.metric(r, bal));
-        mean = stats_of(v).mean;
-      }
-      means[si].push_back(mean);
-      c.cells.push_back(fixed(mean, 4));
-      c.values.push_back(mean);
-      c.keys.push_back(fixed(mean, 4));
-    }
-    columns.push_back(std::move(c));
-  }
-  Column avg{"mean of groups", {}, {}, 1, {}};
-  for (const auto& m : means) {
-    double sum = 0.0;
-    bool complete = true;
-    for (double v : m) {
-      complete = complete && !std::isnan(v);
-      sum += v;
-    }
-    const double mean = complete ? sum / static_cast<double>(m.size()) : kNaN;
-    avg.cells.push_back(fixed(mean, 4));
-    avg.values.push_back(mean);
-    avg.keys.push_back(fixed(mean, 4));
+  Column avg("mean of groups", 1);
+  for (const std::string& s : slice.strategies) {
+    const double mean = mean_of_groups(view, slice, s, bal);
+    avg.add(fixed(mean, 4), mean, fixed(mean, 4));
   }
   columns.push_back(std::move(avg));
-  for (Column& c : columns) mark_best(c);
-  render(out, columns);
+  for (Column& c : columns) md::mark_best(c);
+  md::render(out, columns);
 }
 
-void tuning_section(std::string& out, const ResultView& view, const SummaryOptions& options) {
-  const auto& rows = view.rows();
-  bool tune = false, holdout = false;
-  for (const auto& r : rows) {
-    tune = tune || r.split == "tune";
-    holdout = holdout || r.split == "holdout";
-  }
-  if (!tune || !holdout) return;
+// The overall row per strategy: Δ against the baseline across the slice's groups.
+void overall_section(std::string& out, const ResultView& view, const Slice& slice,
+                     const SummaryOptions& options) {
   const std::size_t bal = view.metric_index("balancedness");
-  // family -> strategy -> (tune values, holdout values), in first-appearance order
-  struct Acc {
-    std::string strategy;
-    std::size_t first_row;
-    std::vector<double> tune, holdout;
-  };
-  std::vector<std::string> families;
-  std::map<std::string, std::vector<Acc>> by_family;
-  std::vector<double> baseline_holdout;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const auto& r = rows[i];
-    if (r.strategy == options.baseline && r.split == "holdout") {
-      baseline_holdout.push_back(view.metric(i, bal));
-    }
-    if (r.swept.empty()) continue;
-    if (!by_family.count(r.family)) families.push_back(r.family);
-    auto& list = by_family[r.family];
-    auto it = std::find_if(list.begin(), list.end(),
-                           [&](const Acc& a) { return a.strategy == r.strategy; });
-    if (it == list.end()) {
-      list.push_back({r.strategy, i, {}, {}});
-      it = list.end() - 1;
-    }
-    if (r.split == "tune") it->tune.push_back(view.metric(i, bal));
-    if (r.split == "holdout") it->holdout.push_back(view.metric(i, bal));
+  if (std::find(slice.strategies.begin(), slice.strategies.end(), options.baseline) ==
+      slice.strategies.end()) {
+    return;
   }
-  if (families.empty()) return;
-  out += "## Tuning: chosen on \"tune\" workloads, reported on \"holdout\" workloads\n\n";
-  out +=
-      "Mean balancedness over all rows of each split. *chosen* maximises the tune mean; "
-      "*best on holdout* is the oracle choice, shown to measure what tuning leaves on the "
-      "table.\n\n";
-  out += fmt::format(
-      "| family | chosen on tune | tune | holdout (chosen) | holdout (family as written) | "
-      "best on holdout | holdout (best) | holdout ({}) |\n",
-      code(options.baseline));
-  out += "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |\n";
-  auto describe = [&](const Acc& a) {
-    std::string text;
-    for (const std::string& k : split_keys(rows[a.first_row].swept)) {
-      text +=
-          fmt::format("{}{}={}", text.empty() ? "" : ", ", k, view.strategy_param(a.first_row, k));
-    }
-    return escape(text);
-  };
-  for (const std::string& family : families) {
-    const auto& list = by_family[family];
-    const Acc* chosen = nullptr;
-    const Acc* oracle = nullptr;
-    const Acc* as_written = nullptr;
-    for (const Acc& a : list) {
-      const double t = stats_of(a.tune).mean, h = stats_of(a.holdout).mean;
-      if (!std::isnan(t) && (!chosen || t > stats_of(chosen->tune).mean)) chosen = &a;
-      if (!std::isnan(h) && (!oracle || h > stats_of(oracle->holdout).mean)) oracle = &a;
-      if (a.strategy == family) as_written = &a;
-    }
-    out += fmt::format(
-        "| {} | {} | {} | {} | {} | {} | {} | {} |\n", code(family),
-        chosen ? describe(*chosen) : "—", chosen ? fixed(stats_of(chosen->tune).mean, 4) : "—",
-        chosen ? fixed(stats_of(chosen->holdout).mean, 4) : "—",
-        as_written ? fixed(stats_of(as_written->holdout).mean, 4) : "—",
-        oracle ? describe(*oracle) : "—", oracle ? fixed(stats_of(oracle->holdout).mean, 4) : "—",
-        fixed(stats_of(baseline_holdout).mean, 4));
+  const bool one_table = slice.tables.size() == 1;
+  out += fmt::format("### Δ balancedness vs {}, overall\n\n", code(options.baseline));
+  std::vector<Column> columns;
+  Column name("strategy"), mean("mean bal.", 1), delta("Δ [95% CI]", 1),
+      unit("resampled unit (n)"), p("Wilcoxon p"), wtl("W/T/L instances");
+  for (const std::string& s : slice.strategies) {
+    if (s == options.baseline) continue;
+    const PairedStats d = one_table
+                              ? table_delta(view, *slice.tables.front(), s, options.baseline, bal)
+                              : overall_delta(view, slice, s, options.baseline, bal);
+    const double m = mean_of_groups(view, slice, s, bal);
+    name.add(code(s));
+    mean.add(fixed(m, 4), m, fixed(m, 4));
+    delta.add(md::delta_cell(d, 4), d.mean, md::signed_fixed(d.mean, 4));
+    unit.add(fmt::format("{} ({})", d.unit_name, d.units));
+    p.add(md::p_cell(d) + (std::isnan(d.p_value) ? "" : d.exact_p ? " exact" : " normal"));
+    wtl.add(md::wtl_cell(d));
   }
-  out += "\n";
+  if (name.cells.empty()) return;
+  for (Column* c : {&name, &mean, &delta, &unit, &p, &wtl}) columns.push_back(std::move(*c));
+  for (Column& c : columns) md::mark_best(c);
+  md::render(out, columns);
 }
 
-void win_rate_section(std::string& out, const ResultView& view) {
-  const WinRates w = win_rates(view, "balancedness");
+void tuning_section(std::string& out, const ResultView& view,
+                    const std::vector<SummaryTable>& tables, const SummaryOptions& options) {
+  const auto families = tuning_families(view, tables, options.baseline);
+  if (families.empty()) return;
+  out += "## Tuning: chosen on \"tune\" workloads, judged on \"holdout\" workloads\n\n";
+  out += fmt::format(
+      "Scores: mean balancedness of workload-group means of each split. The chosen point "
+      "maximises the tune score; points with exactly its tune score are listed as tied. Δ on "
+      "holdout: chosen minus {} over the holdout groups (bootstrap over workload groups).\n\n",
+      code(options.baseline));
+  for (const TuningFamily& f : families) {
+    const TuningPoint& c = f.points[f.chosen];
+    out += fmt::format("### {}: {} grid points\n\n", code(f.family), f.points.size());
+    std::string tied;
+    for (std::size_t i : f.tied) tied += (tied.empty() ? "" : "; ") + escape(f.points[i].setting);
+    out += "| | setting | tune | holdout | rank on tune | rank on holdout |\n";
+    out += "| --- | --- | ---: | ---: | ---: | ---: |\n";
+    const int n = static_cast<int>(f.points.size());
+    out += fmt::format("| chosen | {} | {} | {} | {} of {} | {} of {} |\n", escape(c.setting),
+                       fixed(c.tune, 4), fixed(c.holdout, 4), c.rank_tune, n, c.rank_holdout, n);
+    const TuningPoint& o = f.points[f.oracle];
+    out += fmt::format("| best on holdout | {} | {} | {} | {} of {} | {} of {} |\n",
+                       escape(o.setting), fixed(o.tune, 4), fixed(o.holdout, 4), o.rank_tune, n,
+                       o.rank_holdout, n);
+    out += fmt::format("| baseline {} | | {} | {} | | |\n\n", code(options.baseline),
+                       fixed(f.baseline_tune, 4), fixed(f.baseline_holdout, 4));
+    out += fmt::format(
+        "Tied with the chosen point on tune: {}. Δ on holdout vs {}: {} (units: {} {}s; "
+        "Wilcoxon p {}; W/T/L {}). Gain on tune: {}.\n\n",
+        tied.empty() ? "none" : tied, code(options.baseline), md::delta_cell(f.holdout_delta, 4),
+        f.holdout_delta.units, f.holdout_delta.unit_name, md::p_cell(f.holdout_delta),
+        md::wtl_cell(f.holdout_delta), md::signed_fixed(c.tune - f.baseline_tune, 4));
+    // Every grid point, best tune score first.
+    std::vector<std::size_t> order(f.points.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return f.points[a].rank_tune < f.points[b].rank_tune;
+    });
+    out += "<details><summary>every grid point</summary>\n\n";
+    out += "| setting | tune | rank | holdout | rank |\n| --- | ---: | ---: | ---: | ---: |\n";
+    for (std::size_t i : order) {
+      const TuningPoint& p = f.points[i];
+      out += fmt::format("| {} | {} | {} | {} | {} |\n", escape(p.setting), fixed(p.tune, 4),
+                         p.rank_tune, fixed(p.holdout, 4), p.rank_holdout);
+    }
+    out += "\n</details>\n\n";
+  }
+  figure_links(out, options, kTuningAnchor);
+}
+
+// Capped at 12 strategies: the baseline and the best by mean balancedness.
+void win_rate_section(std::string& out, const ResultView& view, const Slice& slice,
+                      const SummaryOptions& options) {
+  const std::vector<std::string> keep = capped_strategies(view, slice, options.baseline, 12);
+  std::vector<std::size_t> subset;
+  for (const SummaryTable* t : slice.tables) {
+    for (const StrategyGroup& g : t->strategies) {
+      if (std::find(keep.begin(), keep.end(), g.strategy) == keep.end()) continue;
+      subset.insert(subset.end(), g.rows.begin(), g.rows.end());
+    }
+  }
+  const WinRates w = win_rates(view, "balancedness", &subset);
   const std::size_t n = w.strategies.size();
-  if (n < 2 || n > 12) return;
-  out += "## Win rate (balancedness)\n\n";
+  if (n < 2) return;
+  out += fmt::format("### Win rate (balancedness) · {}\n\n", slice.key());
+  if (slice.strategies.size() > n) {
+    out += fmt::format("The baseline and the {} best of {} strategies by mean balancedness. ",
+                       n - 1, slice.strategies.size());
+  }
   out +=
-      "Share of paired instances (same workload, topology, protocol and step) where the row "
-      "strategy beats the column strategy; ties count one half.\n\n|  |";
+      "Share of paired instances where the row strategy beats the column strategy; ties count "
+      "one half.\n\n|  |";
   for (std::size_t j = 0; j < n; ++j) out += fmt::format(" S{} |", j + 1);
   out += " mean |\n| --- |";
   for (std::size_t j = 0; j <= n; ++j) out += " ---: |";
@@ -444,6 +341,15 @@ void error_section(std::string& out, const ResultView& view) {
 
 }  // namespace
 
+std::string slice_anchor(const std::string& topology, const std::string& protocol) {
+  return "slice\n" + topology + "\n" + protocol;
+}
+
+std::string table_anchor(const std::string& group, const std::string& topology,
+                         const std::string& protocol) {
+  return "table\n" + group + "\n" + topology + "\n" + protocol;
+}
+
 std::string summarize(const CsvTable& results, const SummaryOptions& options) {
   // Rebalance rows have their own section (rebalance_report.hpp).
   const CsvTable generic = without_rebalance_rows(results);
@@ -452,7 +358,7 @@ std::string summarize(const CsvTable& results, const SummaryOptions& options) {
   const auto& rows = view.rows();
   std::string out = fmt::format("# {}\n\n", options.title.empty() ? "Results" : options.title);
   if (!options.description.empty()) out += options.description + "\n\n";
-  if (rows.empty() && !rebalance.empty()) return out + rebalance;
+  if (rows.empty() && !rebalance.empty()) return out + rebalance + options.footer;
   std::set<int> runs;
   std::set<std::string> strategies, workloads;
   int errors = 0;
@@ -463,35 +369,42 @@ std::string summarize(const CsvTable& results, const SummaryOptions& options) {
     errors += r.ok ? 0 : 1;
   }
   out += fmt::format(
-      "{} runs, {} rows{}, {} strategies, {} workloads. Cells: mean over seeds and steps "
-      "(± 95% CI when there are >= 2 rows); **bold**: best in its column; Δ: paired difference "
-      "in balancedness against {} on the same instances.\n\n",
+      "{} runs, {} rows{}, {} strategies, {} workloads. Cells: mean over seeds and steps (± 95% "
+      "CI, Student t over rows, when there are >= 2; steps of one series are correlated, so read "
+      "it as a spread). **Bold**: best in its column. Δ: paired difference in balancedness "
+      "against {} on the same instances, 95% bootstrap CI resampling the unit named in the "
+      "table (whole workloads within a group, plan workloads for cross pairs, workload groups "
+      "overall; no interval with one unit); ✓: significant, i.e. the interval excludes 0 and "
+      "the Wilcoxon signed-rank p over the units is < 0.05. W/T/L: paired instances won, tied, "
+      "lost. Plan time: median [interquartile range] over the rows of each row's median timed "
+      "call; bold only when its range clears every other row's.\n\n",
       runs.size(), rows.size(), errors > 0 ? fmt::format(" (**{} error rows**)", errors) : "",
       strategies.size(), workloads.size(), code(options.baseline));
-  if (rows.empty()) return out + "No rows yet.\n";
+  if (rows.empty()) return out + "No rows yet.\n" + options.footer;
 
   const auto tables = summary_tables(view);
-  // Overview first when a (topology x protocol) spans several workload groups.
-  std::vector<std::pair<std::string, std::vector<const SummaryTable*>>> slices;
-  for (const SummaryTable& t : tables) {
-    const std::string key = t.topology + " " + t.protocol;
-    auto it =
-        std::find_if(slices.begin(), slices.end(), [&](const auto& s) { return s.first == key; });
-    if (it == slices.end()) {
-      slices.push_back({key, {}});
-      it = slices.end() - 1;
+  const GroupLabels labels(tables);
+  if (!labels.key().empty()) {
+    out += "Workload key:\n\n";
+    for (const auto& [label, spec] : labels.key()) {
+      out += fmt::format("- {}: {}\n", code(label), code(spec));
     }
-    it->second.push_back(&t);
+    out += "\n";
   }
-  for (const auto& [key, list] : slices) {
-    if (list.size() > 1) overview_section(out, view, list);
+  const auto slices = slices_of(tables);
+  for (const Slice& slice : slices) {
+    out += fmt::format("## {}\n\n", slice.key());
+    if (slice.tables.size() > 1) overview_section(out, view, slice, labels);
+    overall_section(out, view, slice, options);
+    figure_links(out, options, slice_anchor(slice.topology, slice.protocol));
   }
   out += "## Per workload group\n\n";
-  for (const SummaryTable& t : tables) table_section(out, view, t, options);
-  tuning_section(out, view, options);
-  win_rate_section(out, view);
+  for (const SummaryTable& t : tables) table_section(out, view, t, labels, options);
+  tuning_section(out, view, tables, options);
+  if (!slices.empty()) out += "## Win rates\n\n";
+  for (const Slice& slice : slices) win_rate_section(out, view, slice, options);
   error_section(out, view);
-  return out + rebalance;
+  return out + rebalance + options.footer;
 }
 
 }  // namespace eplb

@@ -13,7 +13,7 @@
 #include "eplb/storage/dir_lock.hpp"
 #include "eplb/storage/files.hpp"
 #include "eplb/storage/manifest.hpp"
-#include "eplb/reporting/plots.hpp"
+#include "eplb/reporting/report.hpp"
 #include "eplb/storage/results.hpp"
 #include "eplb/reporting/summary.hpp"
 #include "eplb/strategy.hpp"
@@ -166,18 +166,15 @@ Finalized finalize(const fs::path& dir, const std::vector<fs::path>& run_dirs,
     write_file_atomic(dir / "layers.csv", to_csv(assembled.layers));
   }
   SummaryOptions options = summary_options;
-  f.summary = summarize(assembled.results, options);
   if (!assembled.missing.empty()) {
-    f.summary += fmt::format(
+    options.footer = fmt::format(
         "\n**Incomplete**: {} of {} runs have no result yet (re-run the same command to resume).\n",
         assembled.missing.size(), assembled.runs_expected);
   }
-  write_file_atomic(dir / "summary.md", f.summary);
-  if (plots) {
-    const PlotResult result = write_plots(assembled.results, assembled.layers, dir / "plots", {});
-    f.plots = result.images;
-    f.warnings = result.warnings;
-  }
+  ReportFiles report = write_report(dir, assembled.results, assembled.layers, options, plots);
+  f.summary = std::move(report.summary);
+  f.plots = std::move(report.images);
+  f.warnings = std::move(report.warnings);
   return f;
 }
 
@@ -607,13 +604,10 @@ Outcome report_results(const fs::path& dir, const ReportConfig& config) {
     const CsvTable results = read_csv(dir / "results.csv");
     CsvTable layers;
     if (fs::is_regular_file(dir / "layers.csv", ec)) layers = read_csv(dir / "layers.csv");
-    f.summary = summarize(results, options);
-    write_file_atomic(dir / "summary.md", f.summary);
-    if (config.plots) {
-      const PlotResult plots = write_plots(results, layers, dir / "plots", {});
-      f.plots = plots.images;
-      f.warnings = plots.warnings;
-    }
+    ReportFiles report = write_report(dir, results, layers, options, config.plots);
+    f.summary = std::move(report.summary);
+    f.plots = std::move(report.images);
+    f.warnings = std::move(report.warnings);
   }
   print_outcome(config.out_stream, config.log_stream, dir, f);
   return outcome_of(dir, f);

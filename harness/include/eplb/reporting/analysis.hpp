@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "eplb/reporting/statistics.hpp"
 #include "eplb/storage/csv.hpp"
 
 namespace eplb {
@@ -53,6 +54,9 @@ class ResultView {
   double metric(std::size_t row, std::size_t metric) const;
   // Index of metric `name` in metrics(), or throws InputError naming the table.
   std::size_t metric_index(std::string_view name) const;
+  const CsvTable& table() const { return table_; }
+  // Number in column `column` (an index into table().header) of row `row`; NaN if empty/bad.
+  double number(std::size_t row, int column) const;
   // Value of column `strategy.<key>` in row `row` ("" if absent).
   std::string strategy_param(std::size_t row, std::string_view key) const;
 
@@ -95,6 +99,64 @@ struct WinRates {
   double rate(std::size_t i, std::size_t j) const;  // NaN if never compared
 };
 WinRates win_rates(const ResultView& view, std::string_view metric);
+
+// Rows of one table restricted to what a win-rate matrix compares (nullptr: all rows).
+WinRates win_rates(const ResultView& view, std::string_view metric,
+                   const std::vector<std::size_t>* rows);
+
+// The tables of one (topology x protocol), in first-appearance order: the tables an overview,
+// an overall row, a Pareto plot or a win-rate matrix gathers.
+struct Slice {
+  std::string topology, protocol;
+  std::vector<const SummaryTable*> tables;
+  std::vector<std::string> strategies;  // first-appearance order over its tables
+  std::string key() const { return topology + " · " + protocol; }
+};
+std::vector<Slice> slices_of(const std::vector<SummaryTable>& tables);
+
+// The resampling unit of a row: its plan workload (a whole series, or for cross the plan that
+// all pairs A -> * share).
+std::string unit_of(const ResultView::Row& row);
+std::string unit_name_of(std::string_view protocol);  // "workload" or "plan workload"
+
+// Mean of metric `m` over the ok rows of `group` (NaN if none): a summary table cell.
+double group_mean(const ResultView& view, const StrategyGroup& group, std::size_t m);
+const StrategyGroup* find_strategy(const SummaryTable& table, std::string_view strategy);
+// Mean over the slice's tables of group_mean (NaN unless the strategy is in every table): the
+// "mean of groups" every overview, plot and README claim uses.
+double mean_of_groups(const ResultView& view, const Slice& slice, std::string_view strategy,
+                      std::size_t m);
+
+// Paired delta (strategy - baseline, positive = better) on the instances of one table; units
+// are workloads (series) or, for cross, plan workloads.
+PairedStats table_delta(const ResultView& view, const SummaryTable& table,
+                        std::string_view strategy, std::string_view baseline, std::size_t m);
+// The overall row: one unit per workload group of the slice, each group weighted equally.
+PairedStats overall_delta(const ResultView& view, const Slice& slice, std::string_view strategy,
+                          std::string_view baseline, std::size_t m);
+
+// At most `cap` strategies of a slice: the baseline first (if present), then the best by mean
+// of groups, in slice order otherwise (no cap needed: all, in slice order).
+std::vector<std::string> capped_strategies(const ResultView& view, const Slice& slice,
+                                           std::string_view baseline, std::size_t cap);
+
+// Short labels for workload groups: `recorded:name=X` -> X; a label longer than 24 characters
+// becomes W1, W2, ... with a key, so tables and plot axes stay narrow.
+class GroupLabels {
+ public:
+  explicit GroupLabels(const std::vector<SummaryTable>& tables);
+  const std::string& label(const std::string& group) const;
+  // (label, full spec) of every abbreviated group, in order.
+  const std::vector<std::pair<std::string, std::string>>& key() const { return key_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> labels_;  // group -> label
+  std::vector<std::pair<std::string, std::string>> key_;
+};
+
+// "R=288,G=8,N=4,P=32" -> "R288-G8-N4-P32"; any text -> a file-name-safe slug.
+std::string topology_slug(std::string_view topology);
+std::string slug(std::string_view text);
 
 // Splits "a;b;c" (the swept column) into keys.
 std::vector<std::string> split_keys(std::string_view text, char sep = ';');
