@@ -123,6 +123,17 @@ void BM_plan(benchmark::State& state, const Config& config, const std::string& s
 }
 
 // compute_metrics, bounds included (every result row pays it once).
+void BM_strategy(benchmark::State& state, const std::string& spec) {
+  const eplb::LoadMatrix& load = v3_load();
+  const auto strategy = eplb::make_strategy(spec).product;
+  eplb::require_valid(strategy->plan(load, kV3), kV3, static_cast<int>(load.rows()),
+                      static_cast<int>(load.cols()), spec);
+  for (auto _ : state) {
+    auto placement = strategy->plan(load, kV3);
+    benchmark::DoNotOptimize(placement.phy2log.data());
+  }
+}
+
 void BM_metrics(benchmark::State& state, const std::string& spec) {
   const eplb::LoadMatrix& load = v3_load();
   const auto plan = eplb::make_strategy(spec).product->plan(load, kV3);

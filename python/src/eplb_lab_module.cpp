@@ -18,6 +18,7 @@
 #include "eplb/error.hpp"
 #include "eplb/metrics.hpp"
 #include "eplb/storage/csv.hpp"
+#include "eplb/parallel_plan.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/validator.hpp"
 #include "eplb/workload.hpp"
@@ -95,8 +96,12 @@ Policy policy_from(const std::string& text) {
 }
 
 py::tuple rebalance_experts(const py::object& weight, int num_replicas, int num_groups,
-                            int num_nodes, int num_gpus, const std::string& strategy) {
+                            int num_nodes, int num_gpus, const std::string& strategy,
+                            int threads) {
   const LoadMatrix load = load_from(weight, "weight");
+  if (threads < 1 || threads > kMaxPlanThreads) {
+    throw InputError(fmt::format("threads={} is out of range: use 1..{}", threads, kMaxPlanThreads));
+  }
   const Topology topo{num_replicas, num_groups, num_nodes, num_gpus};
   topo.validate(static_cast<int>(load.cols()));
   const auto made = make_strategy(strategy);
@@ -104,7 +109,7 @@ py::tuple rebalance_experts(const py::object& weight, int num_replicas, int num_
   {
     // Planning is pure C++: other Python threads may run meanwhile.
     const py::gil_scoped_release release;
-    placement = made.product->plan(load, topo);
+    placement = plan_layers(*made.product, load, topo, threads);
     require_valid(placement, topo, static_cast<int>(load.rows()), static_cast<int>(load.cols()),
                   made.canonical);
   }
@@ -198,10 +203,10 @@ PYBIND11_MODULE(_eplb_lab, m) {
     }
   });
   m.def("rebalance_experts", &eplb::rebalance_experts, "weight"_a, "num_replicas"_a, "num_groups"_a,
-        "num_nodes"_a, "num_gpus"_a, "strategy"_a = "deepseek",
+        "num_nodes"_a, "num_gpus"_a, "strategy"_a = "deepseek", "threads"_a = 1,
         "Drop-in for eplb.py's rebalance_experts: (phy2log [L, R], log2phy [L, E, K] padded "
         "with -1, logcnt [L, E]) as int64 arrays, planned by `strategy` (an eplb spec) and "
-        "validated. `weight` is any 2-D array-like [layers, experts] (numpy, torch CPU tensor).");
+        "validated; `threads` plans layers in parallel (same result). `weight` is any 2-D array-like [layers, experts] (numpy, torch CPU tensor).");
   m.def("metrics", &eplb::metrics, "weight"_a, "phy2log"_a, "logcnt"_a, "num_groups"_a,
         "num_nodes"_a, "num_gpus"_a, "policy"_a = "auto",
         "Every eplb-lab metric of a placement scored on `weight` [L, E] (dict; 'layers' holds "

@@ -103,3 +103,19 @@ def test_bad_weights_are_value_errors_naming_weight(weight, needle):
     with pytest.raises(ValueError, match="weight") as caught:
         eplb_lab.rebalance_experts(weight, 2, 1, 1, 1)
     assert needle in str(caught.value)
+
+
+@pytest.mark.parametrize("strategy", ["deepseek", "seed001:policy=global"])
+def test_threads_give_the_same_plan(strategy):
+    rng = np.random.default_rng(11)
+    weight = rng.integers(0, 1000, size=(13, 64)).astype(np.float64)
+    one = eplb_lab.rebalance_experts(weight, 80, 4, 2, 8, strategy=strategy)
+    two = eplb_lab.rebalance_experts(weight, 80, 4, 2, 8, strategy=strategy, threads=2)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="threads=0"):
+        eplb_lab.rebalance_experts(weight, 80, 4, 2, 8, threads=0)
+
+
+def test_engines_converter_is_reexported():
+    assert callable(eplb_lab.engines.convert_sglang_dump)

@@ -273,9 +273,12 @@ int cmd_plan(const Args& args) {
   fmt::print("{:<26} {:>12}\n", "metric", "value");
   for (const MetricInfo& info : metric_infos()) {
     const double v = metric_value(metrics, info.name);
-    const bool count = v == static_cast<double>(static_cast<long>(v));
     fmt::print("{:<26} {:>12}\n", info.name,
-  Placement placement = plan_layers(*made.product, load, topo, threads);
+               is_count(info) ? fmt::format("{:.0f}", v) : fmt::format("{:.6f}", v));
+  }
+  fmt::print("{:<26} {:>12}\n", "worst_layer",
+             metrics.worst_layer < 0 ? -1 : workload.layer_id(metrics.worst_layer));
+  if (!migration_text.empty()) fmt::print("\n{}", migration_text);
 
   if (vm.count("out") != 0U && format != EngineFormat::kEplb) {
     const EnginePlan plan = make_engine_plan(placement, load, topo, workload.layer_ids,
