@@ -210,6 +210,8 @@ TEST(KeepSlots, PropertiesOverEveryRegisteredStrategy) {
       {{32, 4, 2, 8}, 16}, {{24, 2, 2, 4}, 12}, {{40, 5, 1, 8}, 20}, {{36, 3, 3, 6}, 18}};
   std::vector<std::string> specs;
   for (const auto& entry : strategy_registry().entries()) {
+    // exact refuses these sizes (its limits); tests/strategies/test_joint_exact.cpp covers it.
+    if (entry.name == "exact") continue;
     specs.push_back(entry.name);
     specs.push_back(entry.name + ":policy=global");
   }

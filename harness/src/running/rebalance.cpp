@@ -22,6 +22,13 @@ Placement mix(const Placement& current, const Placement& candidate, const std::v
     const auto row = static_cast<Eigen::Index>(l);
     out.phy2log.row(row) = candidate.phy2log.row(row);
     out.logcnt.row(row) = candidate.logcnt.row(row);
+    // Ranks travel with their layer; a side without ranks leaves log2phy in slot order.
+    if (out.phyrank.size() == out.phy2log.size() &&
+        candidate.phyrank.size() == candidate.phy2log.size()) {
+      out.phyrank.row(row) = candidate.phyrank.row(row);
+    } else {
+      out.phyrank.resize(0, 0);
+    }
   }
   return out;
 }

@@ -83,7 +83,7 @@ class NodeSolver {
         for (int e : m) g += w_[static_cast<std::size_t>(e)] / cnt_[static_cast<std::size_t>(e)];
         worst = std::max(worst, g);
       }
-      if (worst < best_) {
+      if (best_slots_.empty() || worst < best_) {  // inf sums: keep the first
         best_ = worst;
         best_slots_.clear();
         for (const auto& m : members_) best_slots_.insert(best_slots_.end(), m.begin(), m.end());
@@ -99,7 +99,7 @@ class NodeSolver {
         const auto up = static_cast<std::size_t>(p);
         twin = members_[up].size() == members_[uq].size() && load_[up] == load_[uq];
       }
-      if (twin || load_[uq] + size >= best_) continue;
+      if (twin || (!best_slots_.empty() && load_[uq] + size >= best_)) continue;
       load_[uq] += size;
       members_[uq].push_back(items_[k].second);
       place(k + 1);
@@ -199,12 +199,19 @@ class ExactStrategy final : public Strategy {
             for (int e : list) wn.push_back(w[static_cast<std::size_t>(e)]);
             std::vector<int> s;
             const double m = NodeSolver(wn, node_replicas, node_gpus).solve(s);
+            if (s.size() != static_cast<std::size_t>(node_replicas)) {
+              throw InputError(
+                  "strategy 'exact': no finite GPU load in this layer (the loads' sums overflow a "
+                  "double); scale the loads down");
+            }
             it = cache.emplace(list, std::make_pair(m, std::move(s))).first;
           }
           worst = std::max(worst, it->second.first);
           slots.push_back(it->second.second);
         }
-        if (worst < best) {
+        // The first candidate always counts: with loads whose sums overflow, `worst` is inf
+        // and `worst < best` would never hold, leaving no placement to write.
+        if (best_experts.empty() || worst < best) {
           best = worst;
           best_experts = experts;
           best_slots = std::move(slots);
