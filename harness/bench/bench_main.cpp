@@ -38,7 +38,7 @@ struct Config {
 };
 constexpr eplb::Topology kV3{288, 8, 4, 32};
 // The cheap joint setting the README quotes next to the default.
-constexpr const char* kJointCheap = "joint:kicks=0,iters=10,reassign=false";
+constexpr const char* kJointCheap = "joint:kicks=0,iters=10,reassign=false,exchange=false";
 
 // The bundled recorded DeepSeek-V3 decode statistics (58 MoE layers x 256 experts).
 const eplb::LoadMatrix& v3_load() {

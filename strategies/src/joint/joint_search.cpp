@@ -13,20 +13,29 @@ constexpr double kStrict = 1e-12;
 
 }  // namespace
 
-JointSearch::JointSearch(std::span<const double> weights, int replicas, int gpus)
-    : w_(weights.begin(), weights.end()),
-      replicas_(replicas),
-      gpus_(gpus),
-      slots_(replicas / gpus),
-      cnt_(weights.size()),
-      size_(weights.size()),
-      shrunk_(weights.size()),
-      grown_(weights.size()),
-      slot_expert_(static_cast<std::size_t>(replicas)),
-      expert_slots_(weights.size()),
-      load_(static_cast<std::size_t>(gpus)),
-      delta_(static_cast<std::size_t>(gpus), 0.0),
-      mark_(static_cast<std::size_t>(gpus), 0) {}
+JointSearch::JointSearch(std::span<const double> weights, int replicas, int gpus) {
+  reset(weights, replicas, gpus);
+}
+
+void JointSearch::reset(std::span<const double> weights, int replicas, int gpus) {
+  const std::size_t n = weights.size();
+  w_.assign(weights.begin(), weights.end());
+  replicas_ = replicas;
+  gpus_ = gpus;
+  slots_ = replicas / gpus;
+  cnt_.resize(n);
+  size_.resize(n);
+  shrunk_.resize(n);
+  grown_.resize(n);
+  slot_expert_.resize(static_cast<std::size_t>(replicas));
+  expert_slots_.resize(n);  // lists are cleared (keeping their capacity) by recompute
+  load_.resize(static_cast<std::size_t>(gpus));
+  delta_.assign(static_cast<std::size_t>(gpus), 0.0);
+  mark_.assign(static_cast<std::size_t>(gpus), 0);
+  stamp_ = 0;
+  best_max_ = start_max_ = 0.0;
+  iterations_ = 0;
+}
 
 void JointSearch::start(std::span<const int> slot_expert) {
   slot_expert_.assign(slot_expert.begin(), slot_expert.end());
@@ -191,9 +200,19 @@ bool JointSearch::improve_once(int i) {
     bool seen = false;
     for (int z = first; z < y; ++z) seen = seen || slot_expert_[static_cast<std::size_t>(z)] == e;
     if (seen) continue;
+    // With the donor slot on another GPU, this GPU only changes by e's shrinking replicas and
+    // f's growing ones: it stays at least top - (e's replicas here) * (size - shrunk). When that
+    // cannot beat the best move, only donors on this GPU are left (the order of evaluation, and
+    // so the move picked among equal ones, is unchanged). The margin covers rounding.
+    int here = 0;
+    for (int z = y; z < last; ++z) here += slot_expert_[static_cast<std::size_t>(z)] == e ? 1 : 0;
+    const auto ue = static_cast<std::size_t>(e);
+    const double floor = top - here * (size_[ue] - shrunk_[ue]);
     for (int f = 0; f < num_experts; ++f) {
       if (f == e || cnt_[static_cast<std::size_t>(f)] < 2) continue;
+      const bool only_here = floor * (1.0 - 1e-9) >= best.value;
       for (int x : expert_slots_[static_cast<std::size_t>(f)]) {
+        if (only_here && (x < first || x >= last)) continue;
         const double v = evaluate_give(x, e, best.value);
         if (v < best.value) best = {1, x, -1, -1, -1, e, v};
       }
@@ -290,9 +309,8 @@ void JointSearch::run(double target, const Budget& budget, std::uint64_t seed) {
     best_max_ = current;
     best_slot_expert_ = slot_expert_;
   }
-  std::vector<int> saved;
   for (int k = 0; k < budget.kicks && best_max_ > target && iterations_ < iteration_limit_; ++k) {
-    saved = slot_expert_;
+    saved_ = slot_expert_;
     const int at_top = gpus_at(current);
     kick();
     local_search(target);
@@ -304,7 +322,7 @@ void JointSearch::run(double target, const Budget& budget, std::uint64_t seed) {
         best_slot_expert_ = slot_expert_;
       }
     } else {
-      slot_expert_ = saved;
+      slot_expert_ = saved_;
       recompute();
     }
   }

@@ -64,6 +64,7 @@ class JointStrategy final : public Strategy {
     Placement out;
     out.policy = policy;
     out.phy2log.resize(L, topo.num_replicas);
+    std::vector<joint::JointSearch> searches(static_cast<std::size_t>(nodes));  // reused
     for (int l = 0; l < L; ++l) {
       const std::span<const double> w(load.row(l).data(), static_cast<std::size_t>(E));
       // The enumerated assignment bound is only needed when another assignment may be searched;
@@ -76,11 +77,12 @@ class JointStrategy final : public Strategy {
       std::vector<int> init_nodes(static_cast<std::size_t>(groups), 0);
       if (hier) init_nodes = joint::placement_group_nodes(init, l, topo, E);
       LayerResult best = solve(w, init_nodes, &init, l, nodes, group_size, node_replicas,
-                               node_gpus, target, seed);
+                               node_gpus, target, seed, searches);
       if (hier && options_.reassign && !bound.group_node.empty() &&
           !joint::same_partition(bound.group_node, init_nodes) && best.max_load > target) {
         LayerResult other = solve(w, bound.group_node, nullptr, l, nodes, group_size,
-                                  node_replicas, node_gpus, target, seed ^ 0x5bd1e995ULL);
+                                  node_replicas, node_gpus, target, seed ^ 0x5bd1e995ULL,
+                                  searches);
         if (other.max_load < best.max_load) best = std::move(other);
       }
       for (int n = 0; n < nodes; ++n) {
@@ -104,24 +106,24 @@ class JointStrategy final : public Strategy {
   // than the layer's target or than a node already searched (the layer waits for its worst).
   LayerResult solve(std::span<const double> w, const std::vector<int>& group_node,
                     const Placement* init, int layer, int nodes, int group_size,
-                    int node_replicas, int node_gpus, double target, std::uint64_t seed) const {
+                    int node_replicas, int node_gpus, double target, std::uint64_t seed,
+                    std::vector<joint::JointSearch>& searches) const {
     // `target` is raised below to the assignment's own bound.
     LayerResult r;
     r.group_node = group_node;
     r.experts = joint::node_experts(group_node, nodes, group_size);
-    std::vector<joint::JointSearch> searches;
-    searches.reserve(static_cast<std::size_t>(nodes));
+    std::vector<double> wn;
     for (int n = 0; n < nodes; ++n) {
       const auto& experts = r.experts[static_cast<std::size_t>(n)];
-      std::vector<double> wn;
-      wn.reserve(experts.size());
+      wn.clear();
       for (int e : experts) wn.push_back(w[static_cast<std::size_t>(e)]);
-      searches.emplace_back(wn, node_replicas, node_gpus);
+      auto& search = searches[static_cast<std::size_t>(n)];
+      search.reset(wn, node_replicas, node_gpus);
       const std::vector<int> start =
           init != nullptr ? joint::local_slots(*init, layer, n, node_replicas, experts,
                                                static_cast<int>(w.size()))
                           : joint::greedy_start(wn, node_replicas, node_gpus);
-      searches.back().start(start);
+      search.start(start);
       // No search on this assignment can beat the worst node's own bound.
       if (nodes > 1) {
         target = std::max(target, flat_bound(wn, node_replicas, node_gpus).max_load *
