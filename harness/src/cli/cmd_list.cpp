@@ -26,6 +26,32 @@ std::string preset_expansion(const Registry<Strategy>::Entry& preset,
   return diffs.empty() ? std::string("compose") : fmt::format("compose:{}", fmt::join(diffs, ","));
 }
 
+// The parameter table of one strategy family; `family` empty for compose, whose parameters the
+// presets share.
+void print_params(bool md, const std::string& family, const std::vector<ParamDesc>& params) {
+  if (md) {
+    fmt::print("\n{}\n\n| parameter | type | default | range | meaning |\n|---|---|---|---|---|\n",
+               family.empty()
+                   ? std::string("Parameters of `compose` and every preset (presets change the "
+                                 "defaults):")
+                   : fmt::format("Parameters of `{0}` (`{0}:key=value,...`):", family));
+  } else {
+    fmt::print("\n{}\n", family.empty()
+                               ? std::string("PARAMETERS (of compose and every preset; presets "
+                                             "change the defaults)")
+                               : fmt::format("PARAMETERS of {0} ({0}:key=value,...)", family));
+  }
+  for (const ParamDesc& d : params) {
+    if (md) {
+      fmt::print("| `{}` | {} | `{}` | {} | {} |\n", d.key, to_string(d.type), d.default_value,
+                 d.range_text(), d.doc);
+    } else {
+      fmt::print("  {:<16} {:<6} {:<8} {:<44} {}\n", d.key, to_string(d.type), d.default_value,
+                 d.range_text(), d.doc);
+    }
+  }
+}
+
 }  // namespace
 
 int cmd_list(const Args& args) {
@@ -70,19 +96,10 @@ int cmd_list(const Args& args) {
     }
   }
 
-  if (md) {
-    fmt::print("\n| parameter | type | default | range | meaning |\n|---|---|---|---|---|\n");
-  } else {
-    fmt::print("\nPARAMETERS (of every strategy; presets change the defaults)\n");
-  }
-  for (const ParamDesc& d : compose.params) {
-    if (md) {
-      fmt::print("| `{}` | {} | `{}` | {} | {} |\n", d.key, to_string(d.type), d.default_value,
-                 d.range_text(), d.doc);
-    } else {
-      fmt::print("  {:<16} {:<6} {:<8} {:<44} {}\n", d.key, to_string(d.type), d.default_value,
-                 d.range_text(), d.doc);
-    }
+  print_params(md, "", compose.params);
+  // The other families (joint, exact, python) take parameters of their own.
+  for (const auto& e : registry.entries()) {
+    if (e.kind == "family" && e.name != "compose") print_params(md, e.name, e.params);
   }
 
   // Load estimators: the values of rebalance.estimate in plan files (protocol rebalance).
