@@ -1,6 +1,5 @@
 // Shared building blocks of COMPOSITION.md sections 1.3 and 3.
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cstdint>
 #include <limits>
@@ -40,13 +39,14 @@ void insertion_sort(std::uint64_t* key, int* order, std::size_t first, std::size
 
 // Stable ascending sort of the indices 0..n-1 by `key[i]` into `order`: equal keys keep
 // ascending index order, which is exactly section 1.3's tie rule. Comparison sorts of random
-// doubles are bound by branch mispredictions (about one per two comparisons), so this is an LSD
-// radix sort, which has no data-dependent branch and is stable by construction, over the 24 most
-// significant bits in which the keys differ (four passes of 6-bit digits, whose 64-bucket prefix
-// sums stay cheap next to rows of 72 items; a digit in which all keys agree is skipped). Keys that
-// agree on those 24 bits (relative differences below about 2^-13, or exact duplicates) end up next
-// to each other in ascending index order; each such run is finished by a stable insertion sort (a
-// std::sort with the index tie-break if it is long). Tiny rows use the insertion sort alone.
+// doubles are bound by branch mispredictions (about one per two comparisons), so this is one
+// stable counting pass into about 2n buckets, followed by an insertion sort that only has to undo
+// the inversions inside a bucket. The keys are order-preserving images of doubles, so equal-width
+// buckets of key space are roughly logarithmic in the value: loads spread over a few octaves
+// land about one per bucket. The bucket range runs from the second-least to the second-greatest
+// distinct key (the extremes get a bucket of their own), so that one outlier value, typically a
+// zero load, does not squeeze all other keys into a few buckets. Every step is monotone in the key
+// and stable, so the result is exact whatever the distribution; a crowded bucket only costs time.
 void stable_sort_by_key(std::vector<std::uint64_t>& key, std::vector<int>& order) {
   const std::size_t n = key.size();
   order.resize(n);
@@ -55,81 +55,58 @@ void stable_sort_by_key(std::vector<std::uint64_t>& key, std::vector<int>& order
     insertion_sort(key.data(), order.data(), 0, n);
     return;
   }
-  std::uint64_t differ = 0;
-  for (std::size_t i = 1; i < n; ++i) differ |= key[i] ^ key[0];
-  if (differ == 0) return;
-  const int high = 63 - std::countl_zero(differ);
-  const int shift = std::max(0, high - 23);
-  constexpr int kDigitBits = 6;
-  constexpr int kPasses = 4;
-  constexpr std::uint64_t kMask = (1U << kDigitBits) - 1;
-  thread_local std::array<std::array<std::uint32_t, kMask + 1>, kPasses> count;
+  std::uint64_t lo = key[0];
+  std::uint64_t hi = key[0];
+  for (std::size_t i = 1; i < n; ++i) {
+    lo = std::min(lo, key[i]);
+    hi = std::max(hi, key[i]);
+  }
+  if (lo == hi) return;
+  // The second-least and second-greatest distinct keys (lo2 <= hi2 unless only two values exist).
+  std::uint64_t lo2 = hi;
+  std::uint64_t hi2 = lo;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t k = key[i];
+    lo2 = std::min(lo2, k == lo ? hi : k);
+    hi2 = std::max(hi2, k == hi ? lo : k);
+  }
+  const int inner_bits = static_cast<int>(std::bit_width(2 * n));  // 2^inner_bits >= 2n inner buckets
+  const std::uint64_t range = hi2 >= lo2 ? hi2 - lo2 : 0;
+  const int shift = std::max(0, static_cast<int>(std::bit_width(range)) - inner_bits);
+  const std::size_t buckets = (std::size_t{1} << inner_bits) + 2;
+  // Bucket 0: the least key; 1 .. 2^inner_bits: the inner keys; the last: the greatest key.
+  const auto bucket_of = [&](std::uint64_t k) -> std::size_t {
+    if (k == lo) return 0;
+    if (k == hi) return buckets - 1;
+    return 1 + static_cast<std::size_t>((k - lo2) >> shift);
+  };
+  thread_local std::vector<std::uint32_t> count;
   thread_local std::vector<std::uint64_t> key_tmp;
   thread_local std::vector<int> order_tmp;
-  int digits[kPasses];
-  int num_digits = 0;
-  for (int d = 0; d < kPasses; ++d) {
-    if (((differ >> (shift + kDigitBits * d)) & kMask) == 0) continue;
-    digits[num_digits++] = d;
-    count[static_cast<std::size_t>(d)].fill(0);
-  }
+  thread_local std::vector<std::uint32_t> bucket;
+  count.assign(buckets, 0);
+  bucket.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t k = key[i] >> shift;
-    for (int t = 0; t < num_digits; ++t) {
-      const int d = digits[t];
-      ++count[static_cast<std::size_t>(d)][(k >> (kDigitBits * d)) & kMask];
-    }
+    const auto b = static_cast<std::uint32_t>(bucket_of(key[i]));
+    bucket[i] = b;
+    ++count[b];
+  }
+  std::uint32_t sum = 0;
+  for (std::uint32_t& c : count) {
+    const std::uint32_t here = c;
+    c = sum;
+    sum += here;
   }
   key_tmp.resize(n);
   order_tmp.resize(n);
-  std::uint64_t* src_key = key.data();
-  int* src_order = order.data();
-  std::uint64_t* dst_key = key_tmp.data();
-  int* dst_order = order_tmp.data();
-  for (int t = 0; t < num_digits; ++t) {
-    const int d = digits[t];
-    auto& c = count[static_cast<std::size_t>(d)];
-    std::uint32_t sum = 0;
-    for (std::uint32_t& x : c) {
-      const std::uint32_t here = x;
-      x = sum;
-      sum += here;
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint64_t k = src_key[i];
-      const std::uint32_t pos = c[((k >> shift) >> (kDigitBits * d)) & kMask]++;
-      dst_key[pos] = k;
-      dst_order[pos] = src_order[i];
-    }
-    std::swap(src_key, dst_key);
-    std::swap(src_order, dst_order);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t pos = count[bucket[i]]++;
+    key_tmp[pos] = key[i];
+    order_tmp[pos] = static_cast<int>(i);
   }
-  if (src_order != order.data()) {
-    std::copy(src_key, src_key + n, key.data());
-    std::copy(src_order, src_order + n, order.data());
-  }
-  if (shift == 0) return;
-  // Runs that agree on the sorted bits: finish them on the full key.
-  constexpr std::size_t kMaxInsertionRun = 16;
-  std::size_t first = 0;
-  while (first < n) {
-    const std::uint64_t top = key[first] >> shift;
-    std::size_t last = first + 1;
-    while (last < n && (key[last] >> shift) == top) ++last;
-    if (last - first <= kMaxInsertionRun) {
-      insertion_sort(key.data(), order.data(), first, last);
-    } else {
-      thread_local std::vector<std::pair<std::uint64_t, int>> run;
-      run.clear();
-      for (std::size_t i = first; i < last; ++i) run.emplace_back(key[i], order[i]);
-      std::sort(run.begin(), run.end());  // (key, index): the stable order
-      for (std::size_t i = first; i < last; ++i) {
-        key[i] = run[i - first].first;
-        order[i] = run[i - first].second;
-      }
-    }
-    first = last;
-  }
+  std::copy(key_tmp.begin(), key_tmp.end(), key.begin());
+  std::copy(order_tmp.begin(), order_tmp.end(), order.begin());
+  insertion_sort(key.data(), order.data(), 0, n);
 }
 
 }  // namespace
