@@ -1,5 +1,6 @@
 // Shared building blocks of COMPOSITION.md sections 1.3 and 3.
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <limits>
@@ -218,6 +219,59 @@ void greedy_pack(std::span<const double> w, int m, Packing& out, std::vector<dou
     if (!scan) lightest.update(best, key[b]);
   }
   if (loads_out != nullptr) *loads_out = load;
+}
+
+void greedy_pack_many(std::span<const PackJob> jobs, int m) {
+  // Up to this many chains run side by side: enough to cover the latency of one item's choice.
+  constexpr std::size_t kLanes = 8;
+  if (jobs.size() <= 1) {
+    for (const PackJob& job : jobs) greedy_pack(job.w, m, *job.out);
+    return;
+  }
+  const std::size_t n = jobs.front().w.size();
+  for (const PackJob& job : jobs) {
+    if (job.w.size() != n) {  // lanes step through items together
+      for (const PackJob& j : jobs) greedy_pack(j.w, m, *j.out);
+      return;
+    }
+  }
+  const int cap = static_cast<int>(n) / m;
+  const auto um = static_cast<std::size_t>(m);
+  const bool scan = m <= kMaxScanPacks;
+  thread_local std::array<std::vector<int>, kLanes> order;
+  thread_local std::vector<double> load;
+  thread_local std::vector<double> key;
+  thread_local std::vector<int> used;
+  thread_local std::array<detail::WinnerTree<false>, kLanes> lightest;
+  for (std::size_t first = 0; first < jobs.size(); first += kLanes) {
+    const std::size_t lanes = std::min(kLanes, jobs.size() - first);
+    load.assign(lanes * um, 0.0);
+    key.assign(lanes * um, 0.0);
+    used.assign(lanes * um, 0);
+    for (std::size_t k = 0; k < lanes; ++k) {
+      const PackJob& job = jobs[first + k];
+      sort_desc(job.w, order[k]);
+      job.out->pack.resize(n);
+      job.out->rank.resize(n);
+      if (!scan) lightest[k].build(m, [](int) { return 0.0; });
+    }
+    // The same steps as greedy_pack, lane by lane: the lanes' chains are independent, so the
+    // core overlaps them.
+    for (std::size_t t = 0; t < n; ++t) {
+      for (std::size_t k = 0; k < lanes; ++k) {
+        const PackJob& job = jobs[first + k];
+        double* lane_key = key.data() + k * um;
+        const auto i = static_cast<std::size_t>(order[k][t]);
+        const int best = scan ? detail::first_least(lane_key, m) : lightest[k].top();
+        const std::size_t b = k * um + static_cast<std::size_t>(best);
+        job.out->pack[i] = best;
+        job.out->rank[i] = used[b];
+        load[b] += job.w[i];
+        key[b] = ++used[b] < cap ? load[b] : std::numeric_limits<double>::infinity();
+        if (!scan) lightest[k].update(best, key[b]);
+      }
+    }
+  }
 }
 
 }  // namespace eplb

@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "eplb/error.hpp"
@@ -18,15 +19,20 @@ void trivial_pack(int n, Packing& out) {
   std::iota(out.pack.begin(), out.pack.end(), 0);
 }
 
-void run_stage(const Packer& packer, const Refiner* refiner, std::span<const double> w, int m,
-               std::span<const int> labels, Packing& out) {
-  const int n = static_cast<int>(w.size());
+// One stage on a batch of instances with the same m: packing (all instances at once), then
+// refinement of each.
+void run_stage(const Packer& packer, const Refiner* refiner, std::span<const PackJob> jobs,
+               int m) {
+  if (jobs.empty()) return;
+  const int n = static_cast<int>(jobs.front().w.size());
   if (n / m == 1) {
-    trivial_pack(n, out);
+    for (const PackJob& job : jobs) trivial_pack(n, *job.out);
     return;
   }
-  packer.pack(w, m, labels, out);
-  if (refiner != nullptr) refiner->refine(w, m, out);
+  packer.pack_many(jobs, m);
+  if (refiner != nullptr) {
+    for (const PackJob& job : jobs) refiner->refine(job.w, m, *job.out);
+  }
 }
 
 }  // namespace
@@ -63,51 +69,86 @@ Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) c
   out.logcnt.resize(L, E);
   out.phyrank.resize(L, R);  // eplb.py's phyrank: log2phy lists replicas in this order
 
-  std::vector<double> gload(static_cast<std::size_t>(G));
-  std::vector<int> mlog2log(static_cast<std::size_t>(E));
+  // The work is batched in units (layer, node): each stage runs on every unit of a batch before
+  // the next stage, so that a packer can interleave the units' independent instances
+  // (Packer::pack_many). Every unit's result is the one of running it alone.
+  constexpr int kBatchUnits = 8;
+  const int batch_layers = std::max(1, kBatchUnits / N);
+  const auto units = static_cast<std::size_t>(batch_layers * N);
+  std::vector<std::vector<double>> gload(static_cast<std::size_t>(batch_layers),
+                                         std::vector<double>(static_cast<std::size_t>(G)));
+  std::vector<Packing> groups(static_cast<std::size_t>(batch_layers));
+  std::vector<int> mlog2log(static_cast<std::size_t>(batch_layers * E));
   std::vector<double> wm(static_cast<std::size_t>(epn));
-  std::vector<double> tok(static_cast<std::size_t>(ppn));
-  Packing groups;
-  Packing gpus;
-  ReplicaLayout layout;
+  std::vector<std::vector<double>> tok(units, std::vector<double>(static_cast<std::size_t>(ppn)));
+  std::vector<ReplicaLayout> layouts(units);
+  std::vector<Packing> gpus(units);
+  std::vector<PackJob> jobs;
 
-  for (int l = 0; l < L; ++l) {
-    const double* w = load.row(l).data();
+  for (int l0 = 0; l0 < L; l0 += batch_layers) {
+    const int nl = std::min(batch_layers, L - l0);
     // Step 1: groups -> nodes.
-    for (int g = 0; g < G; ++g) {
-      double s = 0.0;
-      for (int k = 0; k < gs; ++k) s += w[g * gs + k];
-      gload[static_cast<std::size_t>(g)] = s;
-    }
-    run_stage(*node_pack_, node_refine_.get(), gload, N, {}, groups);
-    for (int g = 0; g < G; ++g) {
-      const int base = (groups.pack[static_cast<std::size_t>(g)] * gpn +
-                        groups.rank[static_cast<std::size_t>(g)]) *
-                       gs;
-      for (int k = 0; k < gs; ++k) mlog2log[static_cast<std::size_t>(base + k)] = g * gs + k;
-    }
-    for (int n = 0; n < N; ++n) {
-      const int* node_experts = mlog2log.data() + n * epn;
-      // Step 2: replicate within the node.
-      for (int j = 0; j < epn; ++j) wm[static_cast<std::size_t>(j)] = w[node_experts[j]];
-      replicate_->replicate(wm, ppn, layout);
-      apply_fixup(options_.replicate, wm, layout);
-      if (logical) logical_layout(layout);
-      // Step 3: replicas -> GPUs within the node.
-      for (int p = 0; p < ppn; ++p) {
-        const int j = layout.phy2m[static_cast<std::size_t>(p)];
-        tok[static_cast<std::size_t>(p)] =
-            wm[static_cast<std::size_t>(j)] / layout.cnt[static_cast<std::size_t>(j)];
+    jobs.clear();
+    for (int b = 0; b < nl; ++b) {
+      const double* w = load.row(l0 + b).data();
+      auto& gl = gload[static_cast<std::size_t>(b)];
+      for (int g = 0; g < G; ++g) {
+        double s = 0.0;
+        for (int k = 0; k < gs; ++k) s += w[g * gs + k];
+        gl[static_cast<std::size_t>(g)] = s;
       }
-      run_stage(*gpu_pack_, gpu_refine_.get(), tok, gpus_per_node, layout.phy2m, gpus);
-      for (int p = 0; p < ppn; ++p) {
-        const int slot = n * ppn + gpus.pack[static_cast<std::size_t>(p)] * spg +
-                         gpus.rank[static_cast<std::size_t>(p)];
-        out.phy2log(l, slot) = node_experts[layout.phy2m[static_cast<std::size_t>(p)]];
-        out.phyrank(l, slot) = layout.rank[static_cast<std::size_t>(p)];
+      jobs.push_back({gl, {}, &groups[static_cast<std::size_t>(b)]});
+    }
+    run_stage(*node_pack_, node_refine_.get(), jobs, N);
+    for (int b = 0; b < nl; ++b) {
+      const Packing& gp = groups[static_cast<std::size_t>(b)];
+      int* m2l = mlog2log.data() + b * E;
+      for (int g = 0; g < G; ++g) {
+        const int base =
+            (gp.pack[static_cast<std::size_t>(g)] * gpn + gp.rank[static_cast<std::size_t>(g)]) *
+            gs;
+        for (int k = 0; k < gs; ++k) m2l[base + k] = g * gs + k;
       }
-      for (int j = 0; j < epn; ++j)
-        out.logcnt(l, node_experts[j]) = layout.cnt[static_cast<std::size_t>(j)];
+    }
+    // Step 2: replicate within each node.
+    jobs.clear();
+    for (int b = 0; b < nl; ++b) {
+      const double* w = load.row(l0 + b).data();
+      for (int n = 0; n < N; ++n) {
+        const auto u = static_cast<std::size_t>(b * N + n);
+        const int* node_experts = mlog2log.data() + b * E + n * epn;
+        ReplicaLayout& layout = layouts[u];
+        for (int j = 0; j < epn; ++j) wm[static_cast<std::size_t>(j)] = w[node_experts[j]];
+        replicate_->replicate(wm, ppn, layout);
+        apply_fixup(options_.replicate, wm, layout);
+        if (logical) logical_layout(layout);
+        auto& t = tok[u];
+        for (int p = 0; p < ppn; ++p) {
+          const int j = layout.phy2m[static_cast<std::size_t>(p)];
+          t[static_cast<std::size_t>(p)] =
+              wm[static_cast<std::size_t>(j)] / layout.cnt[static_cast<std::size_t>(j)];
+        }
+        jobs.push_back({t, layout.phy2m, &gpus[u]});
+      }
+    }
+    // Step 3: replicas -> GPUs within each node.
+    run_stage(*gpu_pack_, gpu_refine_.get(), jobs, gpus_per_node);
+    for (int b = 0; b < nl; ++b) {
+      const int l = l0 + b;
+      for (int n = 0; n < N; ++n) {
+        const auto u = static_cast<std::size_t>(b * N + n);
+        const int* node_experts = mlog2log.data() + b * E + n * epn;
+        const ReplicaLayout& layout = layouts[u];
+        const Packing& gp = gpus[u];
+        for (int p = 0; p < ppn; ++p) {
+          const int slot = n * ppn + gp.pack[static_cast<std::size_t>(p)] * spg +
+                           gp.rank[static_cast<std::size_t>(p)];
+          out.phy2log(l, slot) = node_experts[layout.phy2m[static_cast<std::size_t>(p)]];
+          out.phyrank(l, slot) = layout.rank[static_cast<std::size_t>(p)];
+        }
+        for (int j = 0; j < epn; ++j)
+          out.logcnt(l, node_experts[j]) = layout.cnt[static_cast<std::size_t>(j)];
+      }
     }
   }
   return out;

@@ -72,6 +72,13 @@ struct Packing {
   std::vector<int> rank;  // [items] position of each item inside its pack, 0..cap-1
 };
 
+// One packing instance of a batch: items `w` (with `labels`, as for Packer::pack) into `*out`.
+struct PackJob {
+  std::span<const double> w;
+  std::span<const int> labels;
+  Packing* out = nullptr;
+};
+
 class Packer {
  public:
   virtual ~Packer() = default;
@@ -80,6 +87,12 @@ class Packer {
   // stage: the node-local expert of each replica). Resizes and fills `out`.
   virtual void pack(std::span<const double> w, int m, std::span<const int> labels,
                     Packing& out) const = 0;
+  // Independent instances with the same m (the nodes of a layer, or layers): each gets exactly
+  // what pack() gives it. A packer whose work per instance is one serial dependency chain
+  // overrides this to interleave the chains.
+  virtual void pack_many(std::span<const PackJob> jobs, int m) const {
+    for (const PackJob& job : jobs) pack(job.w, m, job.labels, *job.out);
+  }
 };
 
 class Refiner {
@@ -155,5 +168,9 @@ void bottom_k(std::span<const double> w, std::span<const int> items, int k, std:
 // DeepSeek's greedy balanced packing (section 3.1). `loads` receives the greedy-accumulated loads.
 void greedy_pack(std::span<const double> w, int m, Packing& out,
                  std::vector<double>* loads = nullptr);
+// greedy_pack on each job (same m, cap > 1), the jobs' item chains interleaved: each item's
+// choice waits for the previous item's load update, so one instance alone leaves the core idle
+// most of the time.
+void greedy_pack_many(std::span<const PackJob> jobs, int m);
 
 }  // namespace eplb

@@ -10,6 +10,7 @@ class GreedyPacker final : public Packer {
             Packing& out) const override {
     greedy_pack(w, m, out);
   }
+  void pack_many(std::span<const PackJob> jobs, int m) const override { greedy_pack_many(jobs, m); }
 };
 
 }  // namespace
