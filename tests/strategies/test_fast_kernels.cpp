@@ -157,6 +157,81 @@ TEST(FastKernels, GreedyPackMatchesTheLiteralScanForSmallAndLargePackCounts) {
   EXPECT_EQ(rows, 11 * 40);
 }
 
+TEST(FastKernels, GreedyPackManyEqualsGreedyPackOnEachJob) {
+  Rng rng(12);
+  int batches = 0;
+  for (int m : {2, 4, 8, 16, 17, 32}) {
+    for (int t = 0; t < 30; ++t) {
+      const int cap = rng.uniform(2, 10);
+      const int count = rng.uniform(1, 19);  // across the 8-lane groups
+      std::vector<std::vector<double>> rows;
+      for (int k = 0; k < count; ++k) {
+        rows.push_back(random_row(rng, m * cap, t + k));
+        for (double& x : rows.back()) x = std::abs(x);
+      }
+      std::vector<Packing> got(static_cast<std::size_t>(count));
+      std::vector<PackJob> jobs;
+      for (int k = 0; k < count; ++k)
+        jobs.push_back({rows[static_cast<std::size_t>(k)], {}, &got[static_cast<std::size_t>(k)]});
+      greedy_pack_many(jobs, m);
+      for (int k = 0; k < count; ++k) {
+        Packing ref;
+        greedy_pack(rows[static_cast<std::size_t>(k)], m, ref);
+        ASSERT_EQ(got[static_cast<std::size_t>(k)].pack, ref.pack) << "m=" << m << " job " << k;
+        ASSERT_EQ(got[static_cast<std::size_t>(k)].rank, ref.rank) << "m=" << m << " job " << k;
+      }
+      ++batches;
+    }
+  }
+  EXPECT_EQ(batches, 6 * 30);
+}
+
+// eplb.py's replicate_experts written out: each extra slot to the first argmax of w / c.
+ReplicaLayout literal_dhondt(const std::vector<double>& w, int slots) {
+  const int n = static_cast<int>(w.size());
+  ReplicaLayout out;
+  out.cnt.assign(w.size(), 1);
+  for (int j = 0; j < n; ++j) {
+    out.phy2m.push_back(j);
+    out.rank.push_back(0);
+  }
+  for (int s = n; s < slots; ++s) {
+    int best = 0;
+    for (int j = 1; j < n; ++j) {
+      if (w[static_cast<std::size_t>(j)] / out.cnt[static_cast<std::size_t>(j)] >
+          w[static_cast<std::size_t>(best)] / out.cnt[static_cast<std::size_t>(best)])
+        best = j;
+    }
+    out.phy2m.push_back(best);
+    out.rank.push_back(out.cnt[static_cast<std::size_t>(best)]++);
+  }
+  return out;
+}
+
+TEST(FastKernels, DhondtMatchesTheLiteralScanForFewAndManyExtraSlots) {
+  Rng rng(13);
+  const auto dhondt = make_replicator(ReplicateOptions{});
+  int rows = 0;
+  for (int n : {1, 2, 5, 16, 64, 256}) {
+    // Extra slots on both sides of the candidate-set / tree switch (16) and of n.
+    for (int extra : {0, 1, 2, 7, 8, 15, 16, 17, 40, n - 1, n, n + 3}) {
+      if (extra < 0) continue;
+      for (int t = 0; t < 10; ++t) {
+        std::vector<double> w = random_row(rng, n, t);
+        for (double& x : w) x = std::abs(x);
+        ReplicaLayout got;
+        dhondt->replicate(w, n + extra, got);
+        const ReplicaLayout ref = literal_dhondt(w, n + extra);
+        ASSERT_EQ(got.phy2m, ref.phy2m) << "n=" << n << " extra=" << extra << " kind=" << t % 5;
+        ASSERT_EQ(got.rank, ref.rank) << "n=" << n << " extra=" << extra;
+        ASSERT_EQ(got.cnt, ref.cnt) << "n=" << n << " extra=" << extra;
+        ++rows;
+      }
+    }
+  }
+  EXPECT_GE(rows, 6 * 10 * 10);
+}
+
 // The seeds' label-aware greedy passes written out literally (COMPOSITION.md 4.5 NEAR_TIE_GREEDY
 // and 4.6 DIVERSE's greedy pass): a left-to-right scan over the open packs per item.
 Packing literal_near_tie(const std::vector<double>& w, int m, const std::vector<int>& labels) {
