@@ -133,24 +133,49 @@ void pack_loads(std::span<const double> w, int m, const Packing& p, std::vector<
 
 void rerank(int pack, Packing& p) {
   thread_local std::vector<int> items;
-  items.clear();
-  for (std::size_t i = 0; i < p.pack.size(); ++i) {
-    if (p.pack[i] == pack) items.push_back(static_cast<int>(i));
+  thread_local std::vector<int> sorted;
+  thread_local std::vector<int> count;
+  pack_members(pack, p, items);
+  // Ranks are small non-negative positions (a swap leaves one pack with a gap and a duplicate),
+  // so a stable counting sort by rank over the members in ascending index gives the
+  // (rank, index) order without comparisons.
+  int top = -1;
+  bool small = true;
+  for (const int i : items) {
+    const int r = p.rank[static_cast<std::size_t>(i)];
+    small = small && r >= 0;
+    top = std::max(top, r);
   }
-  std::sort(items.begin(), items.end(), [&](int a, int b) {
-    const int ra = p.rank[static_cast<std::size_t>(a)];
-    const int rb = p.rank[static_cast<std::size_t>(b)];
-    return ra < rb || (ra == rb && a < b);
-  });
-  for (std::size_t k = 0; k < items.size(); ++k)
-    p.rank[static_cast<std::size_t>(items[k])] = static_cast<int>(k);
+  if (!small || top >= 4 * static_cast<int>(items.size()) + 16) {
+    std::sort(items.begin(), items.end(), [&](int a, int b) {
+      const int ra = p.rank[static_cast<std::size_t>(a)];
+      const int rb = p.rank[static_cast<std::size_t>(b)];
+      return ra < rb || (ra == rb && a < b);
+    });
+    for (std::size_t k = 0; k < items.size(); ++k)
+      p.rank[static_cast<std::size_t>(items[k])] = static_cast<int>(k);
+    return;
+  }
+  count.assign(static_cast<std::size_t>(top) + 2, 0);
+  for (const int i : items) ++count[static_cast<std::size_t>(p.rank[static_cast<std::size_t>(i)]) + 1];
+  for (std::size_t r = 1; r < count.size(); ++r) count[r] += count[r - 1];
+  sorted.resize(items.size());
+  for (const int i : items)
+    sorted[static_cast<std::size_t>(count[static_cast<std::size_t>(p.rank[static_cast<std::size_t>(i)])]++)] = i;
+  for (std::size_t k = 0; k < sorted.size(); ++k)
+    p.rank[static_cast<std::size_t>(sorted[k])] = static_cast<int>(k);
 }
 
 void pack_members(int pack, const Packing& p, std::vector<int>& items) {
-  items.clear();
-  for (std::size_t i = 0; i < p.pack.size(); ++i) {
-    if (p.pack[i] == pack) items.push_back(static_cast<int>(i));
+  // Branch-free: every index is written, the end advances only past members.
+  const std::size_t n = p.pack.size();
+  items.resize(n + 1);
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    items[k] = static_cast<int>(i);
+    k += p.pack[i] == pack ? 1 : 0;
   }
+  items.resize(k);
 }
 
 namespace {

@@ -186,6 +186,37 @@ TEST(FastKernels, GreedyPackManyEqualsGreedyPackOnEachJob) {
   EXPECT_EQ(batches, 6 * 30);
 }
 
+TEST(FastKernels, RerankAndPackMembersMatchTheLiteralDefinitions) {
+  Rng rng(14);
+  for (int t = 0; t < 500; ++t) {
+    const int m = rng.uniform(1, 9);
+    const int cap = rng.uniform(1, 12);
+    const int n = m * cap;
+    Packing p;
+    for (int i = 0; i < n; ++i) {
+      p.pack.push_back(rng.uniform(0, m - 1));
+      // Ranks as refiners leave them (gaps, duplicates) and, now and then, large ones.
+      p.rank.push_back(rng.uniform(0, 9) == 0 ? rng.uniform(0, 1000) : rng.uniform(0, cap));
+    }
+    const int pack = rng.uniform(0, m - 1);
+    std::vector<int> literal;
+    for (int i = 0; i < n; ++i) {
+      if (p.pack[static_cast<std::size_t>(i)] == pack) literal.push_back(i);
+    }
+    std::vector<int> members;
+    pack_members(pack, p, members);
+    ASSERT_EQ(members, literal);
+    Packing expected = p;
+    std::stable_sort(literal.begin(), literal.end(), [&](int a, int b) {
+      return p.rank[static_cast<std::size_t>(a)] < p.rank[static_cast<std::size_t>(b)];
+    });
+    for (std::size_t k = 0; k < literal.size(); ++k)
+      expected.rank[static_cast<std::size_t>(literal[k])] = static_cast<int>(k);
+    rerank(pack, p);
+    ASSERT_EQ(p.rank, expected.rank) << "trial " << t;
+  }
+}
+
 // eplb.py's replicate_experts written out: each extra slot to the first argmax of w / c.
 ReplicaLayout literal_dhondt(const std::vector<double>& w, int slots) {
   const int n = static_cast<int>(w.size());

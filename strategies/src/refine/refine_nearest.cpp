@@ -64,15 +64,20 @@ class NearestRefiner final : public Refiner {
     if (delta <= 1e-9) return false;
     pack_members(e.heavy, p, heavy);
     pack_members(e.light, p, light);
-    // SORT_ASC of the light items by weight, equal weights by ascending item index.
-    std::sort(light.begin(), light.end(), [&](int a, int b) {
-      const double x = w[static_cast<std::size_t>(a)];
-      const double y = w[static_cast<std::size_t>(b)];
-      return x < y || (x == y && a < b);
-    });
+    // SORT_ASC of the light items by weight, equal weights by ascending item index: the members
+    // come in ascending index, so a stable insertion sort (a pack holds a handful of items).
     light_w.resize(light.size());
-    for (std::size_t k = 0; k < light.size(); ++k)
-      light_w[k] = w[static_cast<std::size_t>(light[k])];
+    for (std::size_t k = 0; k < light.size(); ++k) {
+      const int item = light[k];
+      const double x = w[static_cast<std::size_t>(item)];
+      std::size_t j = k;
+      for (; j > 0 && x < light_w[j - 1]; --j) {
+        light_w[j] = light_w[j - 1];
+        light[j] = light[j - 1];
+      }
+      light_w[j] = x;
+      light[j] = item;
+    }
     const std::ptrdiff_t last = static_cast<std::ptrdiff_t>(light_w.size()) - 1;
     double best = 0.0;
     int best_a = -1;
