@@ -16,6 +16,7 @@
 //  * Label counters are a dense [labels x packs] table, sized by the largest label (kept zero
 //    between calls, so a call only resets the entries of its own items).
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -78,49 +79,107 @@ int scan(const Scratch& s, int open, double eps, const int* same_row) {
   return best;
 }
 
+// One packing instance, item by item, so that several instances can advance side by side.
+class Lane {
+ public:
+  void start(std::span<const double> w, int m, std::span<const int> labels, Packing& out) {
+    w_ = w;
+    labels_ = labels;
+    out_ = &out;
+    m_ = m;
+    const int n = static_cast<int>(w.size());
+    cap_ = n / m;
+    labelled_ = !labels.empty();
+    double sum = 0.0;
+    for (const double x : w) sum += x;
+    const double mean_w = sum / n;
+    eps_ = 1e-6 * std::max(mean_w, 1e-12);
+    const int num_labels = labelled_ ? *std::max_element(labels.begin(), labels.end()) + 1 : 0;
+    sort_desc(w, s_.order);
+    s_.used.assign(at(m), 0);
+    s_.open_pack.resize(at(m));
+    std::iota(s_.open_pack.begin(), s_.open_pack.end(), 0);
+    s_.open_load.assign(at(m), 0.0);
+    if (s_.same.size() < at(m) * at(num_labels)) s_.same.resize(at(m) * at(num_labels), 0);
+    out.pack.resize(at(n));
+    out.rank.resize(at(n));
+    open_ = m;
+  }
+
+  // Places the t-th heaviest item.
+  void step(std::size_t t) {
+    const int i = s_.order[t];
+    const int label = labelled_ ? labels_[at(i)] : 0;
+    int* same_row = s_.same.data() + at(label) * at(m_);
+    const int k =
+        labelled_ ? scan<true>(s_, open_, eps_, same_row) : scan<false>(s_, open_, eps_, nullptr);
+    const int best = s_.open_pack[at(k)];
+    out_->pack[at(i)] = best;
+    out_->rank[at(i)] = s_.used[at(best)];
+    s_.open_load[at(k)] += w_[at(i)];
+    if (labelled_) ++same_row[best];
+    if (++s_.used[at(best)] == cap_) {
+      // Close the pack; the others keep their ascending order.
+      s_.open_pack.erase(s_.open_pack.begin() + k);
+      s_.open_load.erase(s_.open_load.begin() + k);
+      --open_;
+    }
+  }
+
+  // Leaves the label counters zero for the next call.
+  void finish() {
+    if (!labelled_) return;
+    for (std::size_t i = 0; i < w_.size(); ++i)
+      s_.same[at(labels_[i]) * at(m_) + at(out_->pack[i])] = 0;
+  }
+
+ private:
+  std::span<const double> w_;
+  std::span<const int> labels_;
+  Packing* out_ = nullptr;
+  int m_ = 0;
+  int cap_ = 0;
+  bool labelled_ = false;
+  double eps_ = 0.0;
+  int open_ = 0;
+  Scratch s_;
+};
+
 class NearTiePacker final : public Packer {
  public:
   void pack(std::span<const double> w, int m, std::span<const int> labels,
             Packing& out) const override {
-    const int n = static_cast<int>(w.size());
-    const int cap = n / m;
-    const bool labelled = !labels.empty();
-    double sum = 0.0;
-    for (const double x : w) sum += x;
-    const double mean_w = sum / n;
-    const double eps = 1e-6 * std::max(mean_w, 1e-12);
+    thread_local Lane lane;
+    lane.start(w, m, labels, out);
+    for (std::size_t t = 0; t < w.size(); ++t) lane.step(t);
+    lane.finish();
+  }
 
-    thread_local Scratch s;
-    const int num_labels = labelled ? *std::max_element(labels.begin(), labels.end()) + 1 : 0;
-    sort_desc(w, s.order);
-    s.used.assign(at(m), 0);
-    s.open_pack.resize(at(m));
-    std::iota(s.open_pack.begin(), s.open_pack.end(), 0);
-    s.open_load.assign(at(m), 0.0);
-    if (s.same.size() < at(m) * at(num_labels)) s.same.resize(at(m) * at(num_labels), 0);
-    out.pack.resize(at(n));
-    out.rank.resize(at(n));
-
-    int open = m;
-    for (const int i : s.order) {
-      const int label = labelled ? labels[at(i)] : 0;
-      int* same_row = s.same.data() + at(label) * at(m);
-      const int k =
-          labelled ? scan<true>(s, open, eps, same_row) : scan<false>(s, open, eps, nullptr);
-      const int best = s.open_pack[at(k)];
-      out.pack[at(i)] = best;
-      out.rank[at(i)] = s.used[at(best)];
-      s.open_load[at(k)] += w[at(i)];
-      if (labelled) ++same_row[best];
-      if (++s.used[at(best)] == cap) {
-        // Close the pack; the others keep their ascending order.
-        s.open_pack.erase(s.open_pack.begin() + k);
-        s.open_load.erase(s.open_load.begin() + k);
-        --open;
-      }
+  // Each item's scan waits for the previous item's load update: instances of the same size
+  // advance item by item side by side, so the core overlaps their chains.
+  void pack_many(std::span<const PackJob> jobs, int m) const override {
+    constexpr std::size_t kLanes = 8;
+    thread_local std::array<Lane, kLanes> lanes;
+    const std::size_t n = jobs.empty() ? 0 : jobs.front().w.size();
+    const bool same_size = std::all_of(jobs.begin(), jobs.end(),
+                                       [&](const PackJob& j) { return j.w.size() == n; });
+    if (jobs.size() <= 1 || !same_size) {
+      Packer::pack_many(jobs, m);
+      return;
     }
-    if (labelled) {
-      for (int i = 0; i < n; ++i) s.same[at(labels[at(i)]) * at(m) + at(out.pack[at(i)])] = 0;
+    // Wide instances (the global policy's 32 GPUs and hundreds of labels) keep per-lane label
+    // tables too large to interleave many of them in the cache.
+    const std::size_t lanes_used = m <= 16 ? kLanes : 2;
+    for (std::size_t first = 0; first < jobs.size(); first += lanes_used) {
+      const std::size_t count = std::min(lanes_used, jobs.size() - first);
+      for (std::size_t k = 0; k < count; ++k) {
+        const PackJob& job = jobs[first + k];
+        lanes[k].start(job.w, m, job.labels, *job.out);
+      }
+      for (std::size_t t = 0; t < n; ++t) {
+        for (std::size_t k = 0; k < count; ++k) lanes[k].step(t);
+      }
+      for (std::size_t k = 0; k < count; ++k) lanes[k].finish();
     }
   }
 };
