@@ -41,7 +41,7 @@ void insertion_sort(std::uint64_t* key, int* order, std::size_t first, std::size
 // Stable ascending sort of the indices 0..n-1 by `key[i]` into `order`: equal keys keep
 // ascending index order, which is exactly section 1.3's tie rule. Comparison sorts of random
 // doubles are bound by branch mispredictions (about one per two comparisons), so this is one
-// stable counting pass into about 2n buckets, followed by an insertion sort that only has to undo
+// stable counting pass into about n buckets, followed by an insertion sort that only has to undo
 // the inversions inside a bucket. The keys are order-preserving images of doubles, so equal-width
 // buckets of key space are roughly logarithmic in the value: loads spread over a few octaves
 // land about one per bucket. The bucket range runs from the second-least to the second-greatest
@@ -71,7 +71,8 @@ void stable_sort_by_key(std::vector<std::uint64_t>& key, std::vector<int>& order
     lo2 = std::min(lo2, k == lo ? hi : k);
     hi2 = std::max(hi2, k == hi ? lo : k);
   }
-  const int inner_bits = static_cast<int>(std::bit_width(2 * n));  // 2^inner_bits >= 2n inner buckets
+  // 2^inner_bits > n inner buckets (slightly faster than 2n: fewer counts to clear and sum).
+  const int inner_bits = static_cast<int>(std::bit_width(n));
   const std::uint64_t range = hi2 >= lo2 ? hi2 - lo2 : 0;
   const int shift = std::max(0, static_cast<int>(std::bit_width(range)) - inner_bits);
   const std::size_t buckets = (std::size_t{1} << inner_bits) + 2;

@@ -125,8 +125,10 @@ Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) c
         auto& t = tok[u];
         for (int p = 0; p < ppn; ++p) {
           const int j = layout.phy2m[static_cast<std::size_t>(p)];
+          const int c = layout.cnt[static_cast<std::size_t>(j)];
+          // w / 1 == w exactly; most experts hold one replica, and a division is slow.
           t[static_cast<std::size_t>(p)] =
-              wm[static_cast<std::size_t>(j)] / layout.cnt[static_cast<std::size_t>(j)];
+              c == 1 ? wm[static_cast<std::size_t>(j)] : wm[static_cast<std::size_t>(j)] / c;
         }
         jobs.push_back({t, layout.phy2m, &gpus[u]});
       }
