@@ -21,12 +21,14 @@
 //  * Label counters are a dense [packs x labels] table, sized by the largest label (kept zero
 //    between calls, so a call only resets the entries of its own items).
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numeric>
 
 #include "components.hpp"
 #include "first_least.hpp"
+#include "interleaved_lanes.hpp"
 
 namespace eplb::detail {
 namespace {
@@ -52,6 +54,21 @@ struct Scratch {
   std::vector<int> others;
 };
 
+// The greedy pass of one instance, item by item, so that several instances can advance side by
+// side (each item's scan waits for the previous item's load update).
+struct Lane {
+  Scratch s;
+  std::span<const double> w;
+  std::span<const int> labels;
+  Packing* out = nullptr;
+  int m = 0;
+  int cap = 0;
+  int num_labels = 0;
+  int open = 0;
+  bool has_dup = false;
+  double eps = 0.0;
+};
+
 class DiversePacker final : public Packer {
  public:
   explicit DiversePacker(bool micro_swap) : micro_swap_(micro_swap) {}
@@ -64,8 +81,38 @@ class DiversePacker final : public Packer {
       greedy_pack(w, m, out);
       return;
     }
-    thread_local Scratch s;
+    thread_local Lane lane;
+    start(lane, w, m, labels, out);
+    for (std::size_t t = 0; t < w.size(); ++t) step(lane, t);
+    finish(lane);
+  }
+
+  void pack_many(std::span<const PackJob> jobs, int m) const override {
+    thread_local std::array<Lane, kMaxLanes> lanes;
+    const bool trivial = jobs.empty() || jobs.front().w.size() / static_cast<std::size_t>(m) == 1 ||
+                         m == 1;  // pack() hands these to greedy_pack
+    if (trivial || !pack_interleaved(
+                       jobs, m, lanes,
+                       [m](Lane& lane, const PackJob& job) {
+                         start(lane, job.w, m, job.labels, *job.out);
+                       },
+                       step, [this](Lane& lane) { finish(lane); })) {
+      Packer::pack_many(jobs, m);
+    }
+  }
+
+ private:
+  static void start(Lane& lane, std::span<const double> w, int m, std::span<const int> labels,
+                    Packing& out) {
+    Scratch& s = lane.s;
+    const int n = static_cast<int>(w.size());
+    lane.w = w;
+    lane.labels = labels;
+    lane.out = &out;
+    lane.m = m;
+    lane.cap = n / m;
     const int num_labels = labels.empty() ? 0 : *std::max_element(labels.begin(), labels.end()) + 1;
+    lane.num_labels = num_labels;
     if (s.hist.size() < at(m) * at(num_labels)) s.hist.resize(at(m) * at(num_labels), 0);
     if (s.seen.size() < at(num_labels)) s.seen.resize(at(num_labels), 0);
     bool has_dup = false;
@@ -74,17 +121,8 @@ class DiversePacker final : public Packer {
       s.seen[at(label)] = 1;
     }
     for (const int label : labels) s.seen[at(label)] = 0;
+    lane.has_dup = has_dup;
 
-    greedy(w, m, labels, has_dup, num_labels, s, out);
-    if (micro_swap_) swap_once(w, m, labels, has_dup, num_labels, s, out);
-    for (const std::size_t entry : s.touched) s.hist[entry] = 0;
-  }
-
- private:
-  static void greedy(std::span<const double> w, int m, std::span<const int> labels, bool has_dup,
-                     int num_labels, Scratch& s, Packing& out) {
-    const int n = static_cast<int>(w.size());
-    const int cap = n / m;
     sort_desc(w, s.order);
     s.load.assign(at(m), 0.0);
     s.open_pack.resize(at(m));
@@ -94,36 +132,49 @@ class DiversePacker final : public Packer {
     s.touched.clear();
     out.pack.resize(at(n));
     out.rank.resize(at(n));
-    double eps = 0.0;
+    lane.eps = 0.0;
     if (has_dup) {
       double sum = 0.0;
       for (const double x : w) sum += x;
-      eps = 1e-6 * (sum / n);
+      lane.eps = 1e-6 * (sum / n);
     }
-    int open = m;
-    for (const int i : s.order) {
-      const double x = w[at(i)];
-      const int k = has_dup
-                        ? scan_projected(s, open, x, eps, s.hist.data() + labels[at(i)], num_labels)
-                        : scan_plain(s, open);
-      const int best = s.open_pack[at(k)];
-      out.pack[at(i)] = best;
-      out.rank[at(i)] = s.open_used[at(k)];
-      s.open_load[at(k)] += x;
-      s.load[at(best)] = s.open_load[at(k)];
-      if (!labels.empty()) {
-        const std::size_t entry = at(best * num_labels + labels[at(i)]);
-        ++s.hist[entry];
-        s.touched.push_back(entry);
-      }
-      if (++s.open_used[at(k)] == cap) {
-        // Close the pack; the others keep their ascending order.
-        s.open_pack.erase(s.open_pack.begin() + k);
-        s.open_load.erase(s.open_load.begin() + k);
-        s.open_used.erase(s.open_used.begin() + k);
-        --open;
-      }
+    lane.open = m;
+  }
+
+  // Places the t-th heaviest item (the greedy pass).
+  static void step(Lane& lane, std::size_t t) {
+    Scratch& s = lane.s;
+    Packing& out = *lane.out;
+    const int i = s.order[t];
+    const double x = lane.w[at(i)];
+    const int k = lane.has_dup ? scan_projected(s, lane.open, x, lane.eps,
+                                                s.hist.data() + lane.labels[at(i)], lane.num_labels)
+                               : scan_plain(s, lane.open);
+    const int best = s.open_pack[at(k)];
+    out.pack[at(i)] = best;
+    out.rank[at(i)] = s.open_used[at(k)];
+    s.open_load[at(k)] += x;
+    s.load[at(best)] = s.open_load[at(k)];
+    if (!lane.labels.empty()) {
+      const std::size_t entry = at(best * lane.num_labels + lane.labels[at(i)]);
+      ++s.hist[entry];
+      s.touched.push_back(entry);
     }
+    if (++s.open_used[at(k)] == lane.cap) {
+      // Close the pack; the others keep their ascending order.
+      s.open_pack.erase(s.open_pack.begin() + k);
+      s.open_load.erase(s.open_load.begin() + k);
+      s.open_used.erase(s.open_used.begin() + k);
+      --lane.open;
+    }
+  }
+
+  // The micro swap, then the label counters back to zero for the next call.
+  void finish(Lane& lane) const {
+    Scratch& s = lane.s;
+    if (micro_swap_)
+      swap_once(lane.w, lane.m, lane.labels, lane.has_dup, lane.num_labels, s, *lane.out);
+    for (const std::size_t entry : s.touched) s.hist[entry] = 0;
   }
 
   // No duplicate labels: the first pack of least load, a later pack within kTie taking over if it

@@ -23,6 +23,7 @@
 
 #include "components.hpp"
 #include "first_least.hpp"
+#include "interleaved_lanes.hpp"
 
 namespace eplb::detail {
 namespace {
@@ -155,32 +156,13 @@ class NearTiePacker final : public Packer {
     lane.finish();
   }
 
-  // Each item's scan waits for the previous item's load update: instances of the same size
-  // advance item by item side by side, so the core overlaps their chains.
   void pack_many(std::span<const PackJob> jobs, int m) const override {
-    constexpr std::size_t kLanes = 8;
-    thread_local std::array<Lane, kLanes> lanes;
-    const std::size_t n = jobs.empty() ? 0 : jobs.front().w.size();
-    const bool same_size = std::all_of(jobs.begin(), jobs.end(),
-                                       [&](const PackJob& j) { return j.w.size() == n; });
-    if (jobs.size() <= 1 || !same_size) {
-      Packer::pack_many(jobs, m);
-      return;
-    }
-    // Wide instances (the global policy's 32 GPUs and hundreds of labels) keep per-lane label
-    // tables too large to interleave many of them in the cache.
-    const std::size_t lanes_used = m <= 16 ? kLanes : 2;
-    for (std::size_t first = 0; first < jobs.size(); first += lanes_used) {
-      const std::size_t count = std::min(lanes_used, jobs.size() - first);
-      for (std::size_t k = 0; k < count; ++k) {
-        const PackJob& job = jobs[first + k];
-        lanes[k].start(job.w, m, job.labels, *job.out);
-      }
-      for (std::size_t t = 0; t < n; ++t) {
-        for (std::size_t k = 0; k < count; ++k) lanes[k].step(t);
-      }
-      for (std::size_t k = 0; k < count; ++k) lanes[k].finish();
-    }
+    thread_local std::array<Lane, kMaxLanes> lanes;
+    const bool interleaved = pack_interleaved(
+        jobs, m, lanes,
+        [m](Lane& lane, const PackJob& job) { lane.start(job.w, m, job.labels, *job.out); },
+        [](Lane& lane, std::size_t t) { lane.step(t); }, [](Lane& lane) { lane.finish(); });
+    if (!interleaved) Packer::pack_many(jobs, m);
   }
 };
 

@@ -1,0 +1,40 @@
+// Packing several same-size instances item by item side by side (Packer::pack_many). A greedy
+// packer's choice for one item waits for the previous item's load update, so one instance alone
+// leaves the core mostly idle; advancing up to 8 independent instances in turn overlaps their
+// dependency chains. Each instance gets exactly what packing it alone gives.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <span>
+
+#include "eplb/pipeline.hpp"
+
+namespace eplb::detail {
+
+constexpr std::size_t kMaxLanes = 8;
+
+// `start(lane, job)` prepares a lane, `step(lane, t)` places the t-th item, `finish(lane)` ends
+// it. Returns false (doing nothing) unless there are two or more jobs of one size.
+template <class Lane, class Start, class Step, class Finish>
+bool pack_interleaved(std::span<const PackJob> jobs, int m, std::array<Lane, kMaxLanes>& lanes,
+                      Start start, Step step, Finish finish) {
+  const std::size_t n = jobs.empty() ? 0 : jobs.front().w.size();
+  const bool same_size =
+      std::all_of(jobs.begin(), jobs.end(), [&](const PackJob& j) { return j.w.size() == n; });
+  if (jobs.size() <= 1 || !same_size) return false;
+  // Wide instances (the global policy's 32 GPUs and hundreds of labels) keep per-lane label
+  // tables too large to interleave many of them in the cache.
+  const std::size_t lanes_used = m <= 16 ? kMaxLanes : 2;
+  for (std::size_t first = 0; first < jobs.size(); first += lanes_used) {
+    const std::size_t count = std::min(lanes_used, jobs.size() - first);
+    for (std::size_t k = 0; k < count; ++k) start(lanes[k], jobs[first + k]);
+    for (std::size_t t = 0; t < n; ++t) {
+      for (std::size_t k = 0; k < count; ++k) step(lanes[k], t);
+    }
+    for (std::size_t k = 0; k < count; ++k) finish(lanes[k]);
+  }
+  return true;
+}
+
+}  // namespace eplb::detail
