@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "eplb/metrics.hpp"
 #include "eplb/parallel_plan.hpp"
 #include "eplb/pipeline.hpp"
-#include "eplb/metrics.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/validator.hpp"
 #include "eplb/workload.hpp"
@@ -186,13 +186,15 @@ int main(int argc, char** argv) {
            {"plan/joint/global", "joint:policy=global"},
            {"plan/joint_cheap/hierarchical", kJointCheap},
            {"plan/joint_cheap/global", std::string(kJointCheap) + ",policy=global"}}) {
-    benchmark::RegisterBenchmark(name.c_str(), [spec](benchmark::State& s) { BM_strategy(s, spec); })
-        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(name.c_str(), [spec](benchmark::State& s) {
+      BM_strategy(s, spec);
+    })->Unit(benchmark::kMicrosecond);
   }
   for (const char* spec : {"deepseek", "deepseek:policy=global"}) {
-    benchmark::RegisterBenchmark(fmt::format("metrics/{}", spec).c_str(),
-                                 [spec](benchmark::State& s) { BM_metrics(s, spec); })
-        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(fmt::format("metrics/{}", spec).c_str(), [spec](
+                                                                              benchmark::State& s) {
+      BM_metrics(s, spec);
+    })->Unit(benchmark::kMicrosecond);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

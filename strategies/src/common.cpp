@@ -158,11 +158,13 @@ void rerank(int pack, Packing& p) {
     return;
   }
   count.assign(static_cast<std::size_t>(top) + 2, 0);
-  for (const int i : items) ++count[static_cast<std::size_t>(p.rank[static_cast<std::size_t>(i)]) + 1];
+  for (const int i : items)
+    ++count[static_cast<std::size_t>(p.rank[static_cast<std::size_t>(i)]) + 1];
   for (std::size_t r = 1; r < count.size(); ++r) count[r] += count[r - 1];
   sorted.resize(items.size());
   for (const int i : items)
-    sorted[static_cast<std::size_t>(count[static_cast<std::size_t>(p.rank[static_cast<std::size_t>(i)])]++)] = i;
+    sorted[static_cast<std::size_t>(
+        count[static_cast<std::size_t>(p.rank[static_cast<std::size_t>(i)])]++)] = i;
   for (std::size_t k = 0; k < sorted.size(); ++k)
     p.rank[static_cast<std::size_t>(sorted[k])] = static_cast<int>(k);
 }

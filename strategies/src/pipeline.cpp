@@ -21,8 +21,7 @@ void trivial_pack(int n, Packing& out) {
 
 // One stage on a batch of instances with the same m: packing (all instances at once), then
 // refinement of each.
-void run_stage(const Packer& packer, const Refiner* refiner, std::span<const PackJob> jobs,
-               int m) {
+void run_stage(const Packer& packer, const Refiner* refiner, std::span<const PackJob> jobs, int m) {
   if (jobs.empty()) return;
   const int n = static_cast<int>(jobs.front().w.size());
   if (n / m == 1) {

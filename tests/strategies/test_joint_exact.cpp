@@ -13,8 +13,8 @@
 #include "eplb/metrics.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/validator.hpp"
-#include "splitmix_rng.hpp"
 #include "eplb/workload.hpp"
+#include "splitmix_rng.hpp"
 
 namespace eplb {
 namespace {
@@ -157,9 +157,8 @@ INSTANTIATE_TEST_SUITE_P(TenThousandInstances, EveryStrategyAtMostExact, ::testi
 
 // Flat Zipf loads, a few layers (the full sets run in experiments/optimality.json).
 LoadMatrix zipf(double exponent, int layers) {
-  const Workload w =
-      make_workload("zipf:exponent=" + format_double(exponent) + ",layers=" +
-                    std::to_string(layers) + ",seed=3");
+  const Workload w = make_workload("zipf:exponent=" + format_double(exponent) +
+                                   ",layers=" + std::to_string(layers) + ",seed=3");
   return w.steps.front();
 }
 
@@ -169,8 +168,7 @@ TEST(JointExact, JointNeverBelowInitAndDeterministic) {
   for (const char* init : {"deepseek", "seed001"}) {
     for (const char* policy : {"hierarchical", "global"}) {
       const std::string base = std::string(init) + ":policy=" + policy;
-      const std::string spec = std::string("joint:init=") + init + ",policy=" + policy +
-                               ",kicks=5";
+      const std::string spec = std::string("joint:init=") + init + ",policy=" + policy + ",kicks=5";
       const Metrics a = scored(base, load, topo);
       const Metrics b = scored(spec, load, topo);
       for (std::size_t l = 0; l < a.layers.size(); ++l)

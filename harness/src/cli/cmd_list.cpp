@@ -37,9 +37,9 @@ void print_params(bool md, const std::string& family, const std::vector<ParamDes
                    : fmt::format("Parameters of `{0}` (`{0}:key=value,...`):", family));
   } else {
     fmt::print("\n{}\n", family.empty()
-                               ? std::string("PARAMETERS (of compose and every preset; presets "
-                                             "change the defaults)")
-                               : fmt::format("PARAMETERS of {0} ({0}:key=value,...)", family));
+                             ? std::string("PARAMETERS (of compose and every preset; presets "
+                                           "change the defaults)")
+                             : fmt::format("PARAMETERS of {0} ({0}:key=value,...)", family));
   }
   for (const ParamDesc& d : params) {
     if (md) {

@@ -32,9 +32,9 @@ struct JointOptions {
 };
 
 struct LayerResult {
-  std::vector<int> group_node;               // node label of each group (hierarchical)
-  std::vector<std::vector<int>> experts;     // per node, global ids
-  std::vector<std::vector<int>> slots;       // per node, local expert per local slot
+  std::vector<int> group_node;            // node label of each group (hierarchical)
+  std::vector<std::vector<int>> experts;  // per node, global ids
+  std::vector<std::vector<int>> slots;    // per node, local expert per local slot
   double max_load = 0.0;
 };
 
@@ -69,20 +69,21 @@ class JointStrategy final : public Strategy {
       const std::span<const double> w(load.row(l).data(), static_cast<std::size_t>(E));
       // The enumerated assignment bound is only needed when another assignment may be searched;
       // each solve also stops at its own nodes' bounds.
-      const LayerBound bound = hier && !options_.reassign ? flat_bound(w, topo.num_replicas, topo.num_gpus)
-                                                          : layer_bound(w, topo, policy);
+      const LayerBound bound = hier && !options_.reassign
+                                   ? flat_bound(w, topo.num_replicas, topo.num_gpus)
+                                   : layer_bound(w, topo, policy);
       const double target = bound.max_load * (1.0 + options_.tolerance);
-      const std::uint64_t seed = options_.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(l);
+      const std::uint64_t seed =
+          options_.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(l);
 
       std::vector<int> init_nodes(static_cast<std::size_t>(groups), 0);
       if (hier) init_nodes = joint::placement_group_nodes(init, l, topo, E);
-      LayerResult best = solve(w, init_nodes, &init, l, nodes, group_size, node_replicas,
-                               node_gpus, target, seed, searches);
+      LayerResult best = solve(w, init_nodes, &init, l, nodes, group_size, node_replicas, node_gpus,
+                               target, seed, searches);
       if (hier && options_.reassign && !bound.group_node.empty() &&
           !joint::same_partition(bound.group_node, init_nodes) && best.max_load > target) {
-        LayerResult other = solve(w, bound.group_node, nullptr, l, nodes, group_size,
-                                  node_replicas, node_gpus, target, seed ^ 0x5bd1e995ULL,
-                                  searches);
+        LayerResult other = solve(w, bound.group_node, nullptr, l, nodes, group_size, node_replicas,
+                                  node_gpus, target, seed ^ 0x5bd1e995ULL, searches);
         if (other.max_load < best.max_load) best = std::move(other);
       }
       for (int n = 0; n < nodes; ++n) {
@@ -105,8 +106,8 @@ class JointStrategy final : public Strategy {
   // Searches every node of one assignment, hardest start first; a node stops once it is no worse
   // than the layer's target or than a node already searched (the layer waits for its worst).
   LayerResult solve(std::span<const double> w, const std::vector<int>& group_node,
-                    const Placement* init, int layer, int nodes, int group_size,
-                    int node_replicas, int node_gpus, double target, std::uint64_t seed,
+                    const Placement* init, int layer, int nodes, int group_size, int node_replicas,
+                    int node_gpus, double target, std::uint64_t seed,
                     std::vector<joint::JointSearch>& searches) const {
     // `target` is raised below to the assignment's own bound.
     LayerResult r;
@@ -119,15 +120,15 @@ class JointStrategy final : public Strategy {
       for (int e : experts) wn.push_back(w[static_cast<std::size_t>(e)]);
       auto& search = searches[static_cast<std::size_t>(n)];
       search.reset(wn, node_replicas, node_gpus);
-      const std::vector<int> start =
-          init != nullptr ? joint::local_slots(*init, layer, n, node_replicas, experts,
-                                               static_cast<int>(w.size()))
-                          : joint::greedy_start(wn, node_replicas, node_gpus);
+      const std::vector<int> start = init != nullptr
+                                         ? joint::local_slots(*init, layer, n, node_replicas,
+                                                              experts, static_cast<int>(w.size()))
+                                         : joint::greedy_start(wn, node_replicas, node_gpus);
       search.start(start);
       // No search on this assignment can beat the worst node's own bound.
       if (nodes > 1) {
-        target = std::max(target, flat_bound(wn, node_replicas, node_gpus).max_load *
-                                      (1.0 + options_.tolerance));
+        target = std::max(
+            target, flat_bound(wn, node_replicas, node_gpus).max_load * (1.0 + options_.tolerance));
       }
     }
     std::vector<int> order(static_cast<std::size_t>(nodes));
@@ -163,7 +164,8 @@ std::vector<ParamDesc> joint_params() {
                    "same policy)"),
       int_param("iters", 4000, 0, 100000000,
                 "improving moves per subproblem (layer, or node when hierarchical)"),
-      int_param("kicks", 100, 0, 10000000, "perturbations of the iterated local search per subproblem"),
+      int_param("kicks", 100, 0, 10000000,
+                "perturbations of the iterated local search per subproblem"),
       bool_param("exchange", true, "try 2-2 exchanges when no single move improves"),
       bool_param("reassign", true,
                  "hierarchical: also search the group -> node assignment attaining the bound"),
@@ -178,13 +180,15 @@ std::unique_ptr<Strategy> make_joint_strategy(const ParamValues& v) {
   o.policy = parse_policy(v.get_string("policy"));
   o.init = v.get_string("init");
   if (o.init == "joint") {
-    throw InputError("strategy 'joint': init=joint would start from itself; name another "
-                     "strategy, e.g. init=deepseek");
+    throw InputError(
+        "strategy 'joint': init=joint would start from itself; name another "
+        "strategy, e.g. init=deepseek");
   }
   if (!strategy_registry().contains(o.init)) {
-    throw InputError(fmt::format("strategy 'joint': init={} is not a registered strategy (see "
-                                 "'eplb list')",
-                                 o.init));
+    throw InputError(
+        fmt::format("strategy 'joint': init={} is not a registered strategy (see "
+                    "'eplb list')",
+                    o.init));
   }
   o.budget.iterations = v.get_int("iters");
   o.budget.kicks = v.get_int("kicks");

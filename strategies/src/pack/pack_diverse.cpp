@@ -91,12 +91,11 @@ class DiversePacker final : public Packer {
     thread_local std::array<Lane, kMaxLanes> lanes;
     const bool trivial = jobs.empty() || jobs.front().w.size() / static_cast<std::size_t>(m) == 1 ||
                          m == 1;  // pack() hands these to greedy_pack
-    if (trivial || !pack_interleaved(
-                       jobs, m, lanes,
-                       [m](Lane& lane, const PackJob& job) {
-                         start(lane, job.w, m, job.labels, *job.out);
-                       },
-                       step, [this](Lane& lane) { finish(lane); })) {
+    if (trivial ||
+        !pack_interleaved(
+            jobs, m, lanes,
+            [m](Lane& lane, const PackJob& job) { start(lane, job.w, m, job.labels, *job.out); },
+            step, [this](Lane& lane) { finish(lane); })) {
       Packer::pack_many(jobs, m);
     }
   }

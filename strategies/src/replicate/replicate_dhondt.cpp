@@ -6,9 +6,9 @@
 //
 // Known weakness: D'Hondt minimises the largest per-replica load only greedily, one slot at a
 // time, and it ignores how replicas will later be packed onto GPUs.
-#include "apportion.hpp"
-
 #include <algorithm>
+
+#include "apportion.hpp"
 
 namespace eplb::detail {
 namespace {
@@ -26,11 +26,11 @@ void dhondt_candidates(std::span<const double> w, int steps, std::vector<int>& o
   for (int j = 0; j < n; ++j) {
     const double x = w[static_cast<std::size_t>(j)];
     const bool full = static_cast<int>(out.size()) == steps;
-    if (full && !(x > w[static_cast<std::size_t>(out.back())])) continue;  // ties: lower index first
+    if (full && !(x > w[static_cast<std::size_t>(out.back())]))
+      continue;  // ties: lower index first
     if (full) out.pop_back();
     out.push_back(j);
-    for (std::size_t k = out.size() - 1; k > 0 && x > w[static_cast<std::size_t>(out[k - 1])];
-         --k)
+    for (std::size_t k = out.size() - 1; k > 0 && x > w[static_cast<std::size_t>(out[k - 1])]; --k)
       std::swap(out[k], out[k - 1]);
   }
   std::sort(out.begin(), out.end());
@@ -56,7 +56,8 @@ class DhondtReplicator final : public Replicator {
       priority[k] = dhondt_priority(w[static_cast<std::size_t>(candidates[k])], 1);
     for (int s = n; s < slots; ++s) {
       std::size_t best = 0;  // first maximum: the lowest expert index on ties
-      for (std::size_t k = 1; k < priority.size(); ++k) best = priority[k] > priority[best] ? k : best;
+      for (std::size_t k = 1; k < priority.size(); ++k)
+        best = priority[k] > priority[best] ? k : best;
       const int e = candidates[best];
       append_replica(s, e, out);
       priority[best] =
