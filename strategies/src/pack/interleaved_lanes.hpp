@@ -22,10 +22,10 @@ bool pack_interleaved(std::span<const PackJob> jobs, int m, std::array<Lane, kMa
   const std::size_t n = jobs.empty() ? 0 : jobs.front().w.size();
   const bool same_size =
       std::all_of(jobs.begin(), jobs.end(), [&](const PackJob& j) { return j.w.size() == n; });
-  if (jobs.size() <= 1 || !same_size) return false;
   // Wide instances (the global policy's 32 GPUs and hundreds of labels) keep per-lane label
-  // tables too large to interleave many of them in the cache.
-  const std::size_t lanes_used = m <= 16 ? kMaxLanes : 2;
+  // tables too large to interleave in the cache: measured slower than one at a time.
+  if (jobs.size() <= 1 || !same_size || m > 16) return false;
+  const std::size_t lanes_used = kMaxLanes;
   for (std::size_t first = 0; first < jobs.size(); first += lanes_used) {
     const std::size_t count = std::min(lanes_used, jobs.size() - first);
     for (std::size_t k = 0; k < count; ++k) start(lanes[k], jobs[first + k]);
