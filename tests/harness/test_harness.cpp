@@ -29,6 +29,7 @@
 #include "eplb/storage/csv.hpp"
 #include "eplb/storage/files.hpp"
 #include "eplb/storage/results.hpp"
+#include "figure_redraw.hpp"
 #include "quiet_harness.hpp"
 
 namespace eplb {
@@ -574,17 +575,8 @@ TEST(HarnessPlots, WritesScriptsFromTheCsvAndRendersWithGnuplot) {
   if (find_gnuplot().empty()) GTEST_SKIP() << "gnuplot not installed (apt-get install gnuplot-nox)";
   EXPECT_TRUE(o.warnings.empty()) << o.warnings.front();
   EXPECT_GE(o.plots.size(), 7u);
-  // Every figure re-draws in place: `gnuplot NAME.gp` inside plots/ gives the same PNG bytes.
-  for (const fs::path& png : o.plots) {
-    EXPECT_GT(fs::file_size(png), 1000u) << png;
-    const std::string before = test::read_text(png.string());
-    fs::remove(png);
-    const std::string command = fmt::format("cd '{}' && gnuplot '{}' 2>&1", plots.string(),
-                                            png.stem().string() + ".gp");
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
-    ASSERT_TRUE(fs::exists(png)) << png;
-    EXPECT_EQ(test::read_text(png.string()), before) << png << " differs after a re-draw";
-  }
+  // Every figure re-draws in place (tests/harness/test_figures.cpp re-draws every kind).
+  test::expect_figures_redraw(o.plots);
 }
 
 TEST(HarnessSummary, PairedDeltaHasIntervalUnitAndWinsTiesLosses) {

@@ -56,6 +56,7 @@ void one_metric(const Context& c, const std::string& key, const std::vector<std:
   }
   const bool by_group = bases.size() == 1;
   const std::string all_line = "mean of groups";
+  const std::string bound_line = "upper bound: balancedness_bound";
   const bool with_bound = metric == "balancedness" && c.bound_column >= 0;
   std::vector<std::string> values, lines;
   Cells cells;
@@ -72,7 +73,7 @@ void one_metric(const Context& c, const std::string& key, const std::vector<std:
     cells[{value, line}][group + rows[r].topology].push_back(v);
     cells[{value, all_line}][group + rows[r].topology].push_back(v);
     if (with_bound && rows[r].ok) {
-      cells[{value, "upper bound"}][group + rows[r].topology].push_back(
+      cells[{value, bound_line}][group + rows[r].topology].push_back(
           c.view.number(r, c.bound_column));
     }
   }
@@ -89,7 +90,7 @@ void one_metric(const Context& c, const std::string& key, const std::vector<std:
     lines.resize(kMaxSeries - 2);
   }
   if (by_group && lines.size() > 1) lines.push_back(all_line);
-  if (with_bound) lines.push_back("upper bound");
+  if (with_bound) lines.push_back(bound_line);
   Figure f;
   f.name = metric == "balancedness" ? fmt::format("ablation-{}", slug(key))
                                    : fmt::format("ablation-{}-{}", slug(key), slug(metric));

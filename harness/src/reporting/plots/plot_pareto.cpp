@@ -74,7 +74,7 @@ void pareto(const Context& c, std::vector<Figure>& out) {
     const double bound = mean_bound(c, slice);
     if (!std::isnan(bound)) {
       f.script += fmt::format(", \\\n     {} with lines lc rgb '#555555' dt 3 lw 2 title {}",
-                              num(bound), gp_string("upper bound (" + c.baseline + ")"));
+                              num(bound), gp_string("upper bound: balancedness_bound (" + c.baseline + "'s policy)"));
     }
     f.script += "\n";
     out.push_back(std::move(f));
