@@ -138,13 +138,13 @@ TEST(Figures, ParetoAndAblationDrawTheBoundSeriesWhenResultsHaveIt) {
   ASSERT_NE(pareto, nullptr);
   // A constant line at the baseline's mean bound, titled with the column it comes from.
   static const std::regex kBoundLine(
-      R"((\S+) with lines [^\n]*title 'upper bound: balancedness_bound \(deepseek''s policy\)')");
+      R"((\S+) with lines [^\n]*title 'upper bound: balancedness_bound \(deepseek''s policy\))");
   std::smatch m;
   ASSERT_TRUE(std::regex_search(pareto->script, m, kBoundLine)) << pareto->script;
   EXPECT_NEAR(std::stod(m[1].str()), bound, 1e-8) << pareto->script;
   const Figure* ablation = find_figure(with, "ablation-gpu_pack");
   ASSERT_NE(ablation, nullptr);
-  EXPECT_NE(ablation->data.find("\tupper bound: balancedness_bound\n"), std::string::npos) << ablation->data;
+  EXPECT_NE(ablation->data.find("\tupper bound: balancedness_bound"), std::string::npos) << ablation->data;
 
   // Results without the column (written before bounds existed): no bound series anywhere.
   const auto column = static_cast<std::size_t>(results.find_column("balancedness_bound"));

@@ -560,11 +560,14 @@ TEST(HarnessPlots, WritesScriptsFromTheCsvAndRendersWithGnuplot) {
   const fs::path plots = dir / "plots";
   for (const char* name :
        {"pareto-R12-G4-N2-P4-in-sample.gp", "delta-R12-G4-N2-P4-in-sample.gp",
-        "ablation-gpu_steps.gp", "heatmap-tiny-R12-G4-N2-P4-in-sample.gp",
-        "winrate-R8-G1-N1-P2-in-sample.gp", "ablation-gpu_steps.dat"}) {
+        "ablation-gpu_steps-R12-G4-N2-P4-in-sample.gp", "heatmap-tiny-R12-G4-N2-P4-in-sample.gp",
+        "winrate-R8-G1-N1-P2-in-sample.gp", "ablation-gpu_steps-R8-G1-N1-P2-in-sample.dat"}) {
     EXPECT_TRUE(fs::exists(plots / name)) << name;
   }
-  const std::string ablation = test::read_text((plots / "ablation-gpu_steps.dat").string());
+  // The sweep spans two topologies: one ablation figure each, never lines of both in one.
+  EXPECT_FALSE(fs::exists(plots / "ablation-gpu_steps.gp"));
+  const std::string ablation =
+      test::read_text((plots / "ablation-gpu_steps-R8-G1-N1-P2-in-sample.dat").string());
   EXPECT_EQ(ablation.substr(0, ablation.find('\n')).rfind("x\tgpu_steps\t", 0), 0u) << ablation;
   // Scripts use relative paths only, and summary.md links each figure by name.
   const std::string script = test::read_text((plots / "pareto-R12-G4-N2-P4-in-sample.gp").string());

@@ -7,8 +7,13 @@
 #include <cmath>
 #include <map>
 
+#include "plots/figure_kinds.hpp"
+
 namespace eplb {
 namespace {
+
+using figures::gp_lines;
+using figures::gp_string;
 
 struct RunTrace {
   std::string strategy, protocol, topology, workload;
@@ -118,12 +123,6 @@ std::string short_protocol(const std::string& label) {
   return label.rfind(prefix, 0) == 0 ? label.substr(prefix.size()) : label;
 }
 
-std::string gp_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
-
 }  // namespace
 
 CsvTable without_rebalance_rows(const CsvTable& results) {
@@ -220,13 +219,14 @@ std::vector<PlotSpec> rebalance_plots(const CsvTable& results) {
       plot += fmt::format(
           "{}DATA index {} using 1:2 with points pt 7 ps 0.8 lc {} title {}, DATA index {} "
           "using 1:2 with steps lc {} dt 2 notitle",
-          s == 0 ? "" : ", ", 2 * s, s + 1, gp_quote(strategies[s]), 2 * s + 1, s + 1);
+          s == 0 ? "" : ", ", 2 * s, s + 1, gp_string(strategies[s]), 2 * s + 1, s + 1);
     }
     pareto.script =
         "set title " +
-        gp_quote("Rebalancing on " + topologies[t] +
-                 ": time-averaged balancedness vs replicas moved (one point per strategy x "
-                 "rebalance grid point, mean over workloads; dashed: Pareto front)") +
+        gp_lines({"Rebalancing on " + topologies[t] +
+                      ": time-averaged balancedness vs replicas moved",
+                  "one point per strategy x rebalance grid point, mean over workloads; dashed: "
+                  "each strategy's Pareto front"}) +
         "\nset xlabel 'replicas moved per scored step'\nset ylabel 'time-averaged "
         "balancedness'\nset key bottom right\nset grid\nset xrange [0:*]\n" +
         plot + "\n";
@@ -268,13 +268,13 @@ std::vector<PlotSpec> rebalance_plots(const CsvTable& results) {
           "{}DATA index {} using 1:2 with lines lw 2 lc {} title {}, DATA index {} using 1:2 "
           "with points pt 6 ps 1.5 lc {} notitle",
           block == 0 ? "" : ", ", block, s + 1,
-          gp_quote(strategies[s] + " (" + short_protocol(best->protocol) + ")"), block + 1, s + 1);
+          gp_string(strategies[s] + " (" + short_protocol(best->protocol) + ")"), block + 1, s + 1);
       block += 2;
     }
     if (block == 0) continue;
     tl.script = "set title " +
-                gp_quote("Balancedness per step on " + workloads[w] +
-                         " (circles: rebalances; best grid point per strategy)") +
+                gp_lines({"Balancedness per step on " + workloads[w],
+                          "circles: rebalances; each strategy at its best grid point there"}) +
                 "\nset xlabel 'step'\nset ylabel 'balancedness'\nset key bottom right\nset grid\n"
                 "set xrange [0:*]\n" +
                 cmd + "\n";

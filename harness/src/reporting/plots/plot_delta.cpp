@@ -31,7 +31,7 @@ void delta(const Context& c, std::vector<Figure>& out) {
                             slice.key());
     f.script = fmt::format(
         "set multiplot layout {},{} title {}\n"
-        "set grid ytics\nset xtics rotate by 30 right font ',8'\nset key off\n"
+        "set grid ytics\nset xtics rotate by 45 right font ',8'\nset key off\n"
         "set offsets graph 0.04, graph 0.04, graph 0.1, graph 0.1\nset autoscale yfix\n"
         "set style line 1 lc rgb '#1f77b4' pt 7 ps 1.2 lw 1.5\n"
         "set style line 2 lc rgb '#d62728' pt 5 ps 1.4 lw 2\n",
@@ -78,7 +78,9 @@ void delta(const Context& c, std::vector<Figure>& out) {
                             num(all.mean), num(all.ci.low), num(all.ci.high));
       positions = std::max(positions, x + 1);
       std::string title = s.size() > 48 ? s.substr(0, 45) + "..." : s;
-      title += fmt::format("\\noverall {}", num(std::round(all.mean * 1e4) / 1e4));
+      // Signed, at the summary's precision; a rounded zero is "+0.0000", never "-0".
+      const double rounded = std::round(all.mean * 1e4) / 1e4;
+      title += fmt::format("\\noverall {:+.4f}", rounded == 0.0 ? 0.0 : rounded);
       f.script += fmt::format(
           "set title {} font ',9'\nset xrange [-0.6:{}]\n"
           "plot DATA index {} using 1:3:xtic(2) with points ls 1, "
