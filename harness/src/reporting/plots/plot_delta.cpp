@@ -29,6 +29,8 @@ void delta(const Context& c, std::vector<Figure>& out) {
     f.caption = fmt::format("Δ balancedness vs {} per {}, 95% CI, {}", c.baseline,
                             by_unit ? unit_name_of(slice.protocol) : "workload group",
                             slice.key());
+    const std::string figure_title =
+        fmt::format("Δ balancedness vs {} (positive: better) · {}", c.baseline, slice.key());
     f.script = fmt::format(
         "set multiplot layout {},{} title {}\n"
         "set grid ytics\nset xtics rotate by 45 right font ',8'\nset key off\n"
@@ -36,8 +38,7 @@ void delta(const Context& c, std::vector<Figure>& out) {
         "set style line 1 lc rgb '#1f77b4' pt 7 ps 1.2 lw 1.5\n"
         "set style line 2 lc rgb '#d62728' pt 5 ps 1.4 lw 2\n",
         (shown.size() + 2) / 3, std::min<std::size_t>(shown.size(), 3),
-        gp_string(fmt::format("Δ balancedness vs {} (positive: better) · {}", c.baseline,
-                              slice.key())));
+        gp_string(figure_title));
     std::size_t block = 0;
     std::size_t positions = 0;
     for (const std::string& s : shown) {
@@ -95,7 +96,9 @@ void delta(const Context& c, std::vector<Figure>& out) {
     f.script += "unset multiplot\n";
     const std::size_t cols = std::min<std::size_t>(shown.size(), 3);
     const std::size_t rows = (shown.size() + 2) / 3;
-    f.width = static_cast<int>(cols * std::max<std::size_t>(380, 60 + 40 * positions));
+    // Wide enough for every panel's positions, and for the figure title over a single panel.
+    f.width = static_cast<int>(std::max<std::size_t>(
+        cols * std::max<std::size_t>(380, 60 + 40 * positions), 80 + 7 * figure_title.size()));
     f.height = static_cast<int>(60 + rows * 360);
     if (slice.strategies.size() > shown.size() + 1) {
       c.notes.push_back(fmt::format("{}: Δ panels for the {} best of {} strategies", f.name,

@@ -73,10 +73,12 @@ double mean_bound(const Context& c, const Slice& slice) {
 
 BoundDrawing bound_drawing(const std::string& title, double bound, double lo, double hi) {
   const double span = hi - lo;
-  if (std::isnan(bound) || std::isnan(span) || bound - hi <= std::max(span, 1e-3)) {
+  // Data without spread (identical values) has nothing to crush: the bound may set the range.
+  if (std::isnan(bound) || std::isnan(span) || span < 1e-9 ||
+      bound - hi <= std::max(span, 1e-3)) {
     return {title, ""};
   }
-  const double pad = std::max(span, 1e-4) * 0.08;
+  const double pad = span * 0.08;
   return {fmt::format("{} = {:.4f}, above the range shown", title, bound),
           fmt::format("set yrange [{}:{}]\n", num(lo - pad), num(hi + pad))};
 }
