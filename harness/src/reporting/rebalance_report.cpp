@@ -7,6 +7,8 @@
 #include <cmath>
 #include <map>
 
+#include "eplb/spec.hpp"
+
 #include "plots/figure_kinds.hpp"
 
 namespace eplb {
@@ -16,7 +18,8 @@ using figures::gp_lines;
 using figures::gp_string;
 
 struct RunTrace {
-  std::string strategy, protocol, topology, workload;
+  std::string run_id, strategy, protocol, topology, workload;
+  std::string replicas, groups, nodes, gpus;
   std::vector<int> steps;
   std::vector<double> balancedness;
   std::vector<char> rebalanced;
@@ -24,6 +27,7 @@ struct RunTrace {
   long max_per_gpu = 0;
   double bytes = 0.0;
   int rebalances = 0;
+  int skipped = 0;  // decisions predicted to gain too little (event "skipped")
   bool error = false;
 
   double time_avg() const {
@@ -54,6 +58,11 @@ std::vector<RunTrace> traces(const CsvTable& t) {
     auto [it, inserted] = index.emplace(row[id], out.size());
     if (inserted) {
       RunTrace tr;
+      tr.run_id = row[id];
+      tr.replicas = row[r];
+      tr.groups = row[g];
+      tr.nodes = row[n];
+      tr.gpus = row[p];
       tr.strategy = row[strategy];
       tr.protocol = proto;
       tr.workload = row[workload];
@@ -70,6 +79,7 @@ std::vector<RunTrace> traces(const CsvTable& t) {
     const bool rebalance = row[static_cast<std::size_t>(event)] == "rebalance";
     tr.rebalanced.push_back(rebalance ? 1 : 0);
     tr.rebalances += rebalance ? 1 : 0;
+    tr.skipped += row[static_cast<std::size_t>(event)] == "skipped" ? 1 : 0;
     tr.moved += std::stol(row[moved]);
     tr.max_per_gpu = std::max(tr.max_per_gpu, std::stol(row[per_gpu]));
     tr.bytes += to_double(row[bytes]);
@@ -173,6 +183,28 @@ std::string rebalance_summary(const CsvTable& results) {
                           : std::string("-"),
                       p.bytes / 1e9, p.max_per_gpu);
     }
+  }
+  return out;
+}
+
+CsvTable rebalance_runs(const CsvTable& results) {
+  CsvTable out;
+  const std::vector<RunTrace> runs = traces(results);
+  if (runs.empty()) return out;
+  out.header = {"run_id",  "strategy",  "workload",          "replicas",
+                "groups",  "nodes",     "gpus",              "protocol",
+                "status",  "scored_steps", "time_avg_balancedness", "rebalances",
+                "skipped", "replicas_moved", "bytes_moved",  "max_moves_per_gpu"};
+  for (const RunTrace& r : runs) {
+    const bool ok = !r.error && !r.balancedness.empty();
+    // An error run has no metric: empty fields, never a number (as in results.csv).
+    auto metric = [&](const std::string& v) { return ok ? v : std::string(); };
+    out.rows.push_back({r.run_id, r.strategy, r.workload, r.replicas, r.groups, r.nodes, r.gpus,
+                        r.protocol, ok ? "ok" : "error",
+                        metric(std::to_string(r.balancedness.size())),
+                        metric(format_double(r.time_avg())), metric(std::to_string(r.rebalances)),
+                        metric(std::to_string(r.skipped)), metric(std::to_string(r.moved)),
+                        metric(format_double(r.bytes)), metric(std::to_string(r.max_per_gpu))});
   }
   return out;
 }
