@@ -99,10 +99,24 @@ double evaluate_results(const Claim& c, const ResultView& view,
     return mean_of_groups(view, slice, strategy, metric) -
            mean_of_groups(view, slice, baseline, metric);
   }
+  const std::size_t bound = view.metric_index("balancedness_bound");
   if (stat == "shortfall_pct") {  // how far below its own bound, in % of the bound
-    const double bound =
-        mean_of_groups(view, slice, strategy, view.metric_index("balancedness_bound"));
-    return 100.0 * (1.0 - mean_of_groups(view, slice, strategy, bal) / bound);
+    return 100.0 * (1.0 - mean_of_groups(view, slice, strategy, bal) /
+                              mean_of_groups(view, slice, strategy, bound));
+  }
+  if (stat == "max_shortfall_pct") {  // the same, for the worst group x topology of the slice
+    double worst = -INFINITY;
+    for (const SummaryTable* t : slice.tables) {
+      const StrategyGroup* g = find_strategy(*t, strategy);
+      if (g == nullptr) return std::nan("");
+      worst = std::max(worst, 100.0 * (1.0 - group_mean(view, *g, bal) / group_mean(view, *g, bound)));
+    }
+    return worst;
+  }
+  if (stat == "gain_share_pct") {  // strategy's gain over the baseline, in % of reference's gain
+    const double base = mean_of_groups(view, slice, baseline, metric);
+    return 100.0 * (mean_of_groups(view, slice, strategy, metric) - base) /
+           (mean_of_groups(view, slice, get(c, "reference"), metric) - base);
   }
   if (stat == "min" || stat == "max" || stat == "best_count") {
     double lo = INFINITY, hi = -INFINITY, count = 0.0;
@@ -136,16 +150,16 @@ double evaluate_results(const Claim& c, const ResultView& view,
     return 100.0 * (stat == "winrate" ? wins + 0.5 * ties : ties) / n;
   }
   ADD_FAILURE() << "unknown stat '" << stat
-                << "' (mean, delta, shortfall_pct, min, max, best_count, winrate, tie_rate; "
-                   "rebalance: time_avg, time_avg_delta, moved_per_step, moved_change_pct, "
-                   "rebalances)";
+                << "' (mean, delta, shortfall_pct, max_shortfall_pct, gain_share_pct, min, max, "
+                   "best_count, winrate, tie_rate; rebalance: time_avg, time_avg_delta, "
+                   "moved_per_step, moved_cut_pct, rebalances)";
   return std::nan("");
 }
 
 // ---- claims on rebalance_runs.csv (one row per rebalance run) --------------------------------
 
 const std::set<std::string> kRebalanceStats = {"time_avg", "time_avg_delta", "moved_per_step",
-                                               "moved_change_pct", "rebalances"};
+                                               "moved_cut_pct", "rebalances"};
 
 struct RunTotals {
   int runs = 0;
@@ -190,7 +204,7 @@ double evaluate_rebalance(const Claim& c, const CsvTable& runs) {
   if (stat == "rebalances") return a.rebalances / a.runs;
   if (b.runs == 0) return std::nan("");
   if (stat == "time_avg_delta") return a.time_avg / a.runs - b.time_avg / b.runs;
-  return 100.0 * (a_moved / (b.moved / b.steps) - 1.0);  // moved_change_pct
+  return 100.0 * (1.0 - a_moved / (b.moved / b.steps));  // moved_cut_pct: fewer moves, in %
 }
 
 // ---- where a plan's output comes from --------------------------------------------------------
