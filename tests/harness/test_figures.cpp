@@ -82,22 +82,31 @@ Outcome run_tiny(const std::string& text, const std::string& name, bool plots) {
 TEST(Figures, EveryKindRedrawsByteForByteFromItsFolder) {
   if (find_gnuplot().empty()) GTEST_SKIP() << "gnuplot not installed (apt-get install gnuplot-nox)";
   std::set<std::string> redrawn;
-  for (const auto& [name, text] : std::map<std::string, std::string>{{"in_sample", in_sample_plan()},
-                                                                     {"cross", cross_plan()},
-                                                                     {"tuning", tuning_plan()},
-                                                                     {"rebalance", rebalance_plan()}}) {
+  for (const auto& [name, text] :
+       std::map<std::string, std::string>{{"in_sample", in_sample_plan()},
+                                          {"cross", cross_plan()},
+                                          {"tuning", tuning_plan()},
+                                          {"rebalance", rebalance_plan()}}) {
     const Outcome o = run_tiny(text, name, true);
     // Notes (e.g. no Pareto plot without timing) are fine; a figure gnuplot could not draw is not.
-    for (const std::string& w : o.warnings) EXPECT_EQ(w.find("gnuplot"), std::string::npos) << name << ": " << w;
+    for (const std::string& w : o.warnings)
+      EXPECT_EQ(w.find("gnuplot"), std::string::npos) << name << ": " << w;
     EXPECT_FALSE(o.plots.empty()) << name;
     redrawn.merge(test::expect_figures_redraw(o.plots));
   }
   // Every kind in plots.hpp and rebalance_report.hpp; a kind that stops being drawn (or a new
   // one this list does not know, "unknown") fails here.
-  const std::set<std::string> every_kind = {
-      "pareto",  "delta",          "ablation",       "ablation-duplicate_replicas",
-      "heatmap", "winrate",        "cross",          "tuning-scatter",
-      "tuning-heatmap", "rebalance-pareto", "rebalance-timeline"};
+  const std::set<std::string> every_kind = {"pareto",
+                                            "delta",
+                                            "ablation",
+                                            "ablation-duplicate_replicas",
+                                            "heatmap",
+                                            "winrate",
+                                            "cross",
+                                            "tuning-scatter",
+                                            "tuning-heatmap",
+                                            "rebalance-pareto",
+                                            "rebalance-timeline"};
   EXPECT_EQ(redrawn, every_kind);
 }
 
@@ -144,7 +153,8 @@ TEST(Figures, ParetoAndAblationDrawTheBoundSeriesWhenResultsHaveIt) {
   EXPECT_NEAR(std::stod(m[1].str()), bound, 1e-8) << pareto->script;
   const Figure* ablation = find_figure(with, "ablation-gpu_pack");
   ASSERT_NE(ablation, nullptr);
-  EXPECT_NE(ablation->data.find("\tupper bound: balancedness_bound"), std::string::npos) << ablation->data;
+  EXPECT_NE(ablation->data.find("\tupper bound: balancedness_bound"), std::string::npos)
+      << ablation->data;
 
   // Results without the column (written before bounds existed): no bound series anywhere.
   const auto column = static_cast<std::size_t>(results.find_column("balancedness_bound"));

@@ -15,20 +15,17 @@
 #include <tuple>
 
 #include "cli_run.hpp"
-#include "eplb/reporting/analysis.hpp"
-#include "eplb/reporting/compare.hpp"
-#include "eplb/storage/csv.hpp"
 #include "eplb/error.hpp"
 #include "eplb/metrics.hpp"
 #include "eplb/reporting/analysis.hpp"
+#include "eplb/reporting/compare.hpp"
 #include "eplb/reporting/plots.hpp"
-#include "eplb/storage/results.hpp"
-#include "eplb/strategy.hpp"
 #include "eplb/reporting/summary.hpp"
 #include "eplb/running/experiment.hpp"
 #include "eplb/storage/csv.hpp"
 #include "eplb/storage/files.hpp"
 #include "eplb/storage/results.hpp"
+#include "eplb/strategy.hpp"
 #include "figure_redraw.hpp"
 #include "quiet_harness.hpp"
 

@@ -15,13 +15,13 @@
 // Mechanism documented in experiments/README.md ("README claims").
 #include <fmt/core.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <set>
@@ -72,7 +72,8 @@ std::string get(const Claim& c, const std::string& key, const std::string& fallb
 // list of exact values (topologies). Empty matches everything.
 bool matches(const std::string& pattern, const std::string& value) {
   if (pattern.empty()) return true;
-  if (pattern.ends_with("*")) return value.find(pattern.substr(0, pattern.size() - 1)) != std::string::npos;
+  if (pattern.ends_with("*"))
+    return value.find(pattern.substr(0, pattern.size() - 1)) != std::string::npos;
   if (pattern.find(',') != std::string::npos && value.find(',') == std::string::npos) {
     std::istringstream items(pattern);
     for (std::string item; std::getline(items, item, ',');) {
@@ -92,7 +93,8 @@ double evaluate_results(const Claim& c, const ResultView& view,
   const std::string strategy = get(c, "strategy"), baseline = get(c, "baseline", "deepseek");
   Slice slice;
   for (const SummaryTable& t : tables) {
-    if (matches(get(c, "topology"), topology_slug(t.topology)) && matches(get(c, "group"), t.group)) {
+    if (matches(get(c, "topology"), topology_slug(t.topology)) &&
+        matches(get(c, "group"), t.group)) {
       slice.tables.push_back(&t);
     }
   }
@@ -113,7 +115,8 @@ double evaluate_results(const Claim& c, const ResultView& view,
     for (const SummaryTable* t : slice.tables) {
       const StrategyGroup* g = find_strategy(*t, strategy);
       if (g == nullptr) return std::nan("");
-      worst = std::max(worst, 100.0 * (1.0 - group_mean(view, *g, bal) / group_mean(view, *g, bound)));
+      worst =
+          std::max(worst, 100.0 * (1.0 - group_mean(view, *g, bal) / group_mean(view, *g, bound)));
     }
     return worst;
   }
@@ -232,8 +235,8 @@ double evaluate_previous(const Claim& c, const fs::path& scratch) {
   if (!written.contains(key)) {
     const fs::path dir = scratch / fmt::format("previous_{}", written.size());
     fs::create_directories(dir);
-    const auto first = test::run_eplb(fmt::format("plan --workload '{}' {} --out '{}'",
-                                                  get(c, "old"), common, (dir / "old.json").string()));
+    const auto first = test::run_eplb(fmt::format(
+        "plan --workload '{}' {} --out '{}'", get(c, "old"), common, (dir / "old.json").string()));
     EXPECT_EQ(first.exit_code, 0) << first.err;
     const auto second = test::run_eplb(
         fmt::format("plan --workload '{}' {} --previous '{}' --out '{}'", get(c, "new"), common,
@@ -243,7 +246,8 @@ double evaluate_previous(const Claim& c, const fs::path& scratch) {
     written[key] = nlohmann::json::parse(test::read_text((dir / "new.json").string()));
   }
   const nlohmann::json& doc = written.at(key);
-  const auto& moves = doc.at("migration").at(get(c, "keep", "true") == "true" ? "kept" : "without_keep");
+  const auto& moves =
+      doc.at("migration").at(get(c, "keep", "true") == "true" ? "kept" : "without_keep");
   const std::string stat = get(c, "stat");
   if (stat == "gb_moved") return moves.at("bytes_moved").get<double>() / 1e9;
   return moves.at(stat).get<double>();  // replicas_moved, max_moves_per_gpu
@@ -383,7 +387,8 @@ TEST(ReadmeClaims, SnapshotsHoldEveryRunAndAgreeWithAFreshShard) {
       EXPECT_EQ(committed_runs.size(), runs)
           << plan << "/" << file << ": the plan has " << runs << " runs now; refresh the snapshot";
       const auto fresh_runs = rows_by_run(fresh);
-      EXPECT_FALSE(fresh_runs.empty()) << plan << ": shard " << snapshot->check_shard << " ran nothing";
+      EXPECT_FALSE(fresh_runs.empty())
+          << plan << ": shard " << snapshot->check_shard << " ran nothing";
       for (const auto& [id, rows] : fresh_runs) {
         const auto it = committed_runs.find(id);
         if (it == committed_runs.end()) {

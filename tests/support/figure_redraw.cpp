@@ -28,8 +28,8 @@ std::set<std::string> expect_figures_redraw(const std::vector<std::filesystem::p
     EXPECT_GT(fs::file_size(png), 1000u) << png;
     const std::string before = read_text(png.string());
     fs::remove(png);
-    const std::string command = fmt::format("cd '{}' && gnuplot '{}' 2>&1",
-                                            png.parent_path().string(), png.stem().string() + ".gp");
+    const std::string command = fmt::format(
+        "cd '{}' && gnuplot '{}' 2>&1", png.parent_path().string(), png.stem().string() + ".gp");
     EXPECT_EQ(std::system(command.c_str()), 0) << command;
     if (!fs::exists(png)) {
       ADD_FAILURE() << png << " was not re-drawn by " << command;

@@ -8,7 +8,6 @@
 #include <map>
 
 #include "eplb/spec.hpp"
-
 #include "plots/figure_kinds.hpp"
 
 namespace eplb {
@@ -191,10 +190,22 @@ CsvTable rebalance_runs(const CsvTable& results) {
   CsvTable out;
   const std::vector<RunTrace> runs = traces(results);
   if (runs.empty()) return out;
-  out.header = {"run_id",  "strategy",  "workload",          "replicas",
-                "groups",  "nodes",     "gpus",              "protocol",
-                "status",  "scored_steps", "time_avg_balancedness", "rebalances",
-                "skipped", "replicas_moved", "bytes_moved",  "max_moves_per_gpu"};
+  out.header = {"run_id",
+                "strategy",
+                "workload",
+                "replicas",
+                "groups",
+                "nodes",
+                "gpus",
+                "protocol",
+                "status",
+                "scored_steps",
+                "time_avg_balancedness",
+                "rebalances",
+                "skipped",
+                "replicas_moved",
+                "bytes_moved",
+                "max_moves_per_gpu"};
   for (const RunTrace& r : runs) {
     const bool ok = !r.error && !r.balancedness.empty();
     // An error run has no metric: empty fields, never a number (as in results.csv).
@@ -255,10 +266,10 @@ std::vector<PlotSpec> rebalance_plots(const CsvTable& results) {
     }
     pareto.script =
         "set title " +
-        gp_lines({"Rebalancing on " + topologies[t] +
-                      ": time-averaged balancedness vs replicas moved",
-                  "one point per strategy x rebalance grid point, mean over workloads; dashed: "
-                  "each strategy's Pareto front"}) +
+        gp_lines(
+            {"Rebalancing on " + topologies[t] + ": time-averaged balancedness vs replicas moved",
+             "one point per strategy x rebalance grid point, mean over workloads; dashed: "
+             "each strategy's Pareto front"}) +
         "\nset xlabel 'replicas moved per scored step'\nset ylabel 'time-averaged "
         "balancedness'\nset key bottom right\nset grid\nset xrange [0:*]\n" +
         plot + "\n";

@@ -64,7 +64,8 @@ void one_metric(const Context& c, const std::string& key, const std::vector<std:
   for (std::size_t r : members) {
     const std::string value = c.view.strategy_param(r, key);
     const std::string group = rows[r].protocol == "cross" ? "cross" : rows[r].group;
-    const std::string line = by_group ? c.labels.label(group) : without_param(rows[r].strategy, key);
+    const std::string line =
+        by_group ? c.labels.label(group) : without_param(rows[r].strategy, key);
     if (std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
     if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(line);
     const double v = c.view.metric(r, m);
@@ -137,19 +138,20 @@ void one_metric(const Context& c, const std::string& key, const std::vector<std:
       metric == "duplicate_replicas"
           ? "replicas sharing a GPU with a replica of the same expert (mean)"
           : metric + " (mean of workload-group means)";
-  f.script = series_styles(lines.size()) +
-             fmt::format(
-                 "set title {}\nset xlabel {}\nset ylabel {}\n"
-                 "set grid\nset key outside right top vertical font ',8'\n"
-                 "set xrange [-0.3:{}]\nset offsets 0, 0, graph 0.05, graph 0.05\n"
-                 "set autoscale yfix\n{}"
-                 "plot for [i=3:{}] DATA using 1:i:xticlabels(2) with linespoints ls (i-2) "
-                 "title columnheader(i)\n",
-                 gp_lines({fmt::format("{} against {} · {}", metric, key, slice),
-                           fmt::format("{} lines: {}", lines.size(),
-                                       by_group ? "workload groups" : "strategies without " + key)}),
-                 gp_string(key), gp_string(ylabel), num(static_cast<double>(values.size()) - 0.7),
-                 drawn.yrange, 2 + lines.size());
+  f.script =
+      series_styles(lines.size()) +
+      fmt::format(
+          "set title {}\nset xlabel {}\nset ylabel {}\n"
+          "set grid\nset key outside right top vertical font ',8'\n"
+          "set xrange [-0.3:{}]\nset offsets 0, 0, graph 0.05, graph 0.05\n"
+          "set autoscale yfix\n{}"
+          "plot for [i=3:{}] DATA using 1:i:xticlabels(2) with linespoints ls (i-2) "
+          "title columnheader(i)\n",
+          gp_lines({fmt::format("{} against {} · {}", metric, key, slice),
+                    fmt::format("{} lines: {}", lines.size(),
+                                by_group ? "workload groups" : "strategies without " + key)}),
+          gp_string(key), gp_string(ylabel), num(static_cast<double>(values.size()) - 0.7),
+          drawn.yrange, 2 + lines.size());
   out.push_back(std::move(f));
 }
 

@@ -37,8 +37,7 @@ void delta(const Context& c, std::vector<Figure>& out) {
         "set offsets graph 0.04, graph 0.04, graph 0.1, graph 0.1\nset autoscale yfix\n"
         "set style line 1 lc rgb '#1f77b4' pt 7 ps 1.2 lw 1.5\n"
         "set style line 2 lc rgb '#d62728' pt 5 ps 1.4 lw 2\n",
-        (shown.size() + 2) / 3, std::min<std::size_t>(shown.size(), 3),
-        gp_string(figure_title));
+        (shown.size() + 2) / 3, std::min<std::size_t>(shown.size(), 3), gp_string(figure_title));
     std::size_t block = 0;
     std::size_t positions = 0;
     for (const std::string& s : shown) {

@@ -74,8 +74,7 @@ double mean_bound(const Context& c, const Slice& slice) {
 BoundDrawing bound_drawing(const std::string& title, double bound, double lo, double hi) {
   const double span = hi - lo;
   // Data without spread (identical values) has nothing to crush: the bound may set the range.
-  if (std::isnan(bound) || std::isnan(span) || span < 1e-9 ||
-      bound - hi <= std::max(span, 1e-3)) {
+  if (std::isnan(bound) || std::isnan(span) || span < 1e-9 || bound - hi <= std::max(span, 1e-3)) {
     return {title, ""};
   }
   const double pad = span * 0.08;
@@ -85,7 +84,8 @@ BoundDrawing bound_drawing(const std::string& title, double bound, double lo, do
 
 std::string gp_lines(const std::vector<std::string>& lines) {
   std::string out;
-  for (const std::string& line : lines) out += (out.empty() ? "" : " . \"\\n\" . ") + gp_string(line);
+  for (const std::string& line : lines)
+    out += (out.empty() ? "" : " . \"\\n\" . ") + gp_string(line);
   return out;
 }
 
