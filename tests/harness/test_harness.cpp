@@ -15,20 +15,18 @@
 #include <tuple>
 
 #include "cli_run.hpp"
-#include "eplb/reporting/analysis.hpp"
-#include "eplb/reporting/compare.hpp"
-#include "eplb/storage/csv.hpp"
 #include "eplb/error.hpp"
 #include "eplb/metrics.hpp"
 #include "eplb/reporting/analysis.hpp"
+#include "eplb/reporting/compare.hpp"
 #include "eplb/reporting/plots.hpp"
-#include "eplb/storage/results.hpp"
-#include "eplb/strategy.hpp"
 #include "eplb/reporting/summary.hpp"
 #include "eplb/running/experiment.hpp"
 #include "eplb/storage/csv.hpp"
 #include "eplb/storage/files.hpp"
 #include "eplb/storage/results.hpp"
+#include "eplb/strategy.hpp"
+#include "figure_redraw.hpp"
 #include "quiet_harness.hpp"
 
 namespace eplb {
@@ -559,11 +557,14 @@ TEST(HarnessPlots, WritesScriptsFromTheCsvAndRendersWithGnuplot) {
   const fs::path plots = dir / "plots";
   for (const char* name :
        {"pareto-R12-G4-N2-P4-in-sample.gp", "delta-R12-G4-N2-P4-in-sample.gp",
-        "ablation-gpu_steps.gp", "heatmap-tiny-R12-G4-N2-P4-in-sample.gp",
-        "winrate-R8-G1-N1-P2-in-sample.gp", "ablation-gpu_steps.dat"}) {
+        "ablation-gpu_steps-R12-G4-N2-P4-in-sample.gp", "heatmap-tiny-R12-G4-N2-P4-in-sample.gp",
+        "winrate-R8-G1-N1-P2-in-sample.gp", "ablation-gpu_steps-R8-G1-N1-P2-in-sample.dat"}) {
     EXPECT_TRUE(fs::exists(plots / name)) << name;
   }
-  const std::string ablation = test::read_text((plots / "ablation-gpu_steps.dat").string());
+  // The sweep spans two topologies: one ablation figure each, never lines of both in one.
+  EXPECT_FALSE(fs::exists(plots / "ablation-gpu_steps.gp"));
+  const std::string ablation =
+      test::read_text((plots / "ablation-gpu_steps-R8-G1-N1-P2-in-sample.dat").string());
   EXPECT_EQ(ablation.substr(0, ablation.find('\n')).rfind("x\tgpu_steps\t", 0), 0u) << ablation;
   // Scripts use relative paths only, and summary.md links each figure by name.
   const std::string script = test::read_text((plots / "pareto-R12-G4-N2-P4-in-sample.gp").string());
@@ -574,17 +575,8 @@ TEST(HarnessPlots, WritesScriptsFromTheCsvAndRendersWithGnuplot) {
   if (find_gnuplot().empty()) GTEST_SKIP() << "gnuplot not installed (apt-get install gnuplot-nox)";
   EXPECT_TRUE(o.warnings.empty()) << o.warnings.front();
   EXPECT_GE(o.plots.size(), 7u);
-  // Every figure re-draws in place: `gnuplot NAME.gp` inside plots/ gives the same PNG bytes.
-  for (const fs::path& png : o.plots) {
-    EXPECT_GT(fs::file_size(png), 1000u) << png;
-    const std::string before = test::read_text(png.string());
-    fs::remove(png);
-    const std::string command = fmt::format("cd '{}' && gnuplot '{}' 2>&1", plots.string(),
-                                            png.stem().string() + ".gp");
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
-    ASSERT_TRUE(fs::exists(png)) << png;
-    EXPECT_EQ(test::read_text(png.string()), before) << png << " differs after a re-draw";
-  }
+  // Every figure re-draws in place (tests/harness/test_figures.cpp re-draws every kind).
+  test::expect_figures_redraw(o.plots);
 }
 
 TEST(HarnessSummary, PairedDeltaHasIntervalUnitAndWinsTiesLosses) {

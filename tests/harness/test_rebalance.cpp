@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <mutex>
+#include <string>
 
 #include "eplb/error.hpp"
 #include "eplb/plan_files/expand.hpp"
@@ -261,6 +262,22 @@ TEST(RebalanceReport, RunSummaryAndPlotsFromRows) {
   EXPECT_EQ(plots[1].name, "rebalance-timeline-0");
   EXPECT_NE(plots[1].data.find("3\t0.833333333"), std::string::npos) << plots[1].data;
   EXPECT_EQ(rebalance_summary(without_rebalance_rows(all)), "");
+  // The per-run table behind README findings: the same hand-computed numbers, one row.
+  const CsvTable runs = rebalance_runs(all);
+  ASSERT_EQ(runs.rows.size(), 1u);
+  auto field = [&](const char* name) {
+    return runs.rows[0][static_cast<std::size_t>(runs.column(name, "rebalance_runs"))];
+  };
+  EXPECT_EQ(field("status"), "ok");
+  EXPECT_EQ(field("scored_steps"), "5");
+  EXPECT_DOUBLE_EQ(std::stod(field("time_avg_balancedness")),
+                   (1.0 + 0.75 + 5.0 / 6.0 + 5.0 / 6.0 + 4.0 / 6.0) / 5.0);
+  EXPECT_EQ(field("rebalances"), "2");
+  EXPECT_EQ(field("skipped"), "0");
+  EXPECT_EQ(field("replicas_moved"), "4");
+  EXPECT_DOUBLE_EQ(std::stod(field("bytes_moved")), 4e9);
+  EXPECT_EQ(field("max_moves_per_gpu"), "1");
+  EXPECT_TRUE(rebalance_runs(without_rebalance_rows(all)).rows.empty());
 }
 
 }  // namespace

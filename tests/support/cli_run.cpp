@@ -36,10 +36,11 @@ void write_text(const std::string& path, const std::string& content) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-CliResult run_eplb(const std::string& args) {
+CliResult run_eplb(const std::string& args, const std::string& cwd) {
   const std::string dir = make_temp_dir("cli");
   const std::string out = dir + "/stdout", err = dir + "/stderr";
-  const std::string cmd = std::string(EPLB_BINARY) + " " + args + " >" + out + " 2>" + err;
+  const std::string cmd = (cwd.empty() ? std::string() : "cd '" + cwd + "' && ") +
+                          std::string(EPLB_BINARY) + " " + args + " >" + out + " 2>" + err;
   const int status = std::system(cmd.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -11,8 +11,9 @@ struct CliResult {
   std::string err;
 };
 
-// `args` is appended to the binary path as shell words (the caller quotes what needs quoting).
-CliResult run_eplb(const std::string& args);
+// `args` is appended to the binary path as shell words (the caller quotes what needs quoting);
+// the command runs in `cwd` when given (plans name files relative to the repository root).
+CliResult run_eplb(const std::string& args, const std::string& cwd = "");
 
 // A fresh empty directory under the test temp dir, unique per call.
 std::string make_temp_dir(const std::string& tag);

@@ -7,11 +7,18 @@
 #include <cmath>
 #include <map>
 
+#include "eplb/spec.hpp"
+#include "plots/figure_kinds.hpp"
+
 namespace eplb {
 namespace {
 
+using figures::gp_lines;
+using figures::gp_string;
+
 struct RunTrace {
-  std::string strategy, protocol, topology, workload;
+  std::string run_id, strategy, protocol, topology, workload;
+  std::string replicas, groups, nodes, gpus;
   std::vector<int> steps;
   std::vector<double> balancedness;
   std::vector<char> rebalanced;
@@ -19,6 +26,7 @@ struct RunTrace {
   long max_per_gpu = 0;
   double bytes = 0.0;
   int rebalances = 0;
+  int skipped = 0;  // decisions predicted to gain too little (event "skipped")
   bool error = false;
 
   double time_avg() const {
@@ -49,6 +57,11 @@ std::vector<RunTrace> traces(const CsvTable& t) {
     auto [it, inserted] = index.emplace(row[id], out.size());
     if (inserted) {
       RunTrace tr;
+      tr.run_id = row[id];
+      tr.replicas = row[r];
+      tr.groups = row[g];
+      tr.nodes = row[n];
+      tr.gpus = row[p];
       tr.strategy = row[strategy];
       tr.protocol = proto;
       tr.workload = row[workload];
@@ -65,6 +78,7 @@ std::vector<RunTrace> traces(const CsvTable& t) {
     const bool rebalance = row[static_cast<std::size_t>(event)] == "rebalance";
     tr.rebalanced.push_back(rebalance ? 1 : 0);
     tr.rebalances += rebalance ? 1 : 0;
+    tr.skipped += row[static_cast<std::size_t>(event)] == "skipped" ? 1 : 0;
     tr.moved += std::stol(row[moved]);
     tr.max_per_gpu = std::max(tr.max_per_gpu, std::stol(row[per_gpu]));
     tr.bytes += to_double(row[bytes]);
@@ -116,12 +130,6 @@ std::vector<Point> points(const std::vector<RunTrace>& runs) {
 std::string short_protocol(const std::string& label) {
   const std::string prefix = "rebalance:";
   return label.rfind(prefix, 0) == 0 ? label.substr(prefix.size()) : label;
-}
-
-std::string gp_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
 }
 
 }  // namespace
@@ -178,6 +186,40 @@ std::string rebalance_summary(const CsvTable& results) {
   return out;
 }
 
+CsvTable rebalance_runs(const CsvTable& results) {
+  CsvTable out;
+  const std::vector<RunTrace> runs = traces(results);
+  if (runs.empty()) return out;
+  out.header = {"run_id",
+                "strategy",
+                "workload",
+                "replicas",
+                "groups",
+                "nodes",
+                "gpus",
+                "protocol",
+                "status",
+                "scored_steps",
+                "time_avg_balancedness",
+                "rebalances",
+                "skipped",
+                "replicas_moved",
+                "bytes_moved",
+                "max_moves_per_gpu"};
+  for (const RunTrace& r : runs) {
+    const bool ok = !r.error && !r.balancedness.empty();
+    // An error run has no metric: empty fields, never a number (as in results.csv).
+    auto metric = [&](const std::string& v) { return ok ? v : std::string(); };
+    out.rows.push_back({r.run_id, r.strategy, r.workload, r.replicas, r.groups, r.nodes, r.gpus,
+                        r.protocol, ok ? "ok" : "error",
+                        metric(std::to_string(r.balancedness.size())),
+                        metric(format_double(r.time_avg())), metric(std::to_string(r.rebalances)),
+                        metric(std::to_string(r.skipped)), metric(std::to_string(r.moved)),
+                        metric(format_double(r.bytes)), metric(std::to_string(r.max_per_gpu))});
+  }
+  return out;
+}
+
 std::vector<PlotSpec> rebalance_plots(const CsvTable& results) {
   const std::vector<RunTrace> runs = traces(results);
   const std::vector<Point> pts = points(runs);
@@ -220,13 +262,14 @@ std::vector<PlotSpec> rebalance_plots(const CsvTable& results) {
       plot += fmt::format(
           "{}DATA index {} using 1:2 with points pt 7 ps 0.8 lc {} title {}, DATA index {} "
           "using 1:2 with steps lc {} dt 2 notitle",
-          s == 0 ? "" : ", ", 2 * s, s + 1, gp_quote(strategies[s]), 2 * s + 1, s + 1);
+          s == 0 ? "" : ", ", 2 * s, s + 1, gp_string(strategies[s]), 2 * s + 1, s + 1);
     }
     pareto.script =
         "set title " +
-        gp_quote("Rebalancing on " + topologies[t] +
-                 ": time-averaged balancedness vs replicas moved (one point per strategy x "
-                 "rebalance grid point, mean over workloads; dashed: Pareto front)") +
+        gp_lines(
+            {"Rebalancing on " + topologies[t] + ": time-averaged balancedness vs replicas moved",
+             "one point per strategy x rebalance grid point, mean over workloads; dashed: "
+             "each strategy's Pareto front"}) +
         "\nset xlabel 'replicas moved per scored step'\nset ylabel 'time-averaged "
         "balancedness'\nset key bottom right\nset grid\nset xrange [0:*]\n" +
         plot + "\n";
@@ -268,13 +311,13 @@ std::vector<PlotSpec> rebalance_plots(const CsvTable& results) {
           "{}DATA index {} using 1:2 with lines lw 2 lc {} title {}, DATA index {} using 1:2 "
           "with points pt 6 ps 1.5 lc {} notitle",
           block == 0 ? "" : ", ", block, s + 1,
-          gp_quote(strategies[s] + " (" + short_protocol(best->protocol) + ")"), block + 1, s + 1);
+          gp_string(strategies[s] + " (" + short_protocol(best->protocol) + ")"), block + 1, s + 1);
       block += 2;
     }
     if (block == 0) continue;
     tl.script = "set title " +
-                gp_quote("Balancedness per step on " + workloads[w] +
-                         " (circles: rebalances; best grid point per strategy)") +
+                gp_lines({"Balancedness per step on " + workloads[w],
+                          "circles: rebalances; each strategy at its best grid point there"}) +
                 "\nset xlabel 'step'\nset ylabel 'balancedness'\nset key bottom right\nset grid\n"
                 "set xrange [0:*]\n" +
                 cmd + "\n";

@@ -2,6 +2,7 @@
 #include "eplb/reporting/report.hpp"
 
 #include "eplb/reporting/plots.hpp"
+#include "eplb/reporting/rebalance_report.hpp"
 #include "eplb/storage/atomic_file.hpp"
 
 namespace eplb {
@@ -16,6 +17,9 @@ ReportFiles write_report(const std::filesystem::path& dir, const CsvTable& resul
   }
   out.summary = summarize(results, options);
   write_file_atomic(dir / "summary.md", out.summary);
+  // Per-run numbers of rebalance runs: results.csv has one row per step, far too many to read.
+  const CsvTable runs = rebalance_runs(results);
+  if (!runs.rows.empty()) write_file_atomic(dir / "rebalance_runs.csv", to_csv(runs));
   if (plots) {
     PlotResult r = render_figures(figures, dir / "plots", true);
     out.images = std::move(r.images);

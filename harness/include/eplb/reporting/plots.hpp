@@ -11,8 +11,9 @@
 //   delta-<slice>             Δ balancedness vs the baseline per workload group (or per plan
 //                             workload), one panel per strategy, 95% bootstrap intervals, the
 //                             overall Δ as the last point
-//   ablation-<key>[-<metric>] a metric against each swept parameter (duplicate replicas too
-//                             when they vary, e.g. the diversity ablation)
+//   ablation-<key>[-<metric>][-<slice>]  a metric against each swept parameter (duplicate
+//                             replicas too when they vary, e.g. the diversity ablation); one
+//                             figure per topology x protocol when the sweep spans several
 //   heatmap-<group>-<slice>   per-layer balancedness, strategies x layers (needs layers.csv)
 //   winrate-<slice>           row beats column on paired instances (at most 12 strategies)
 //   cross-<baseline>-<topology>  the baseline's balancedness planning on A, scoring on B

@@ -23,6 +23,14 @@ namespace eplb {
 
 std::string rebalance_summary(const CsvTable& results);
 
+// One row per rebalance run, the numbers every rebalance finding is made of (written beside
+// results.csv as rebalance_runs.csv; empty without rebalance rows): run_id, strategy, workload,
+// replicas, groups, nodes, gpus, protocol (the grid point), status ("error" when any step
+// failed: then every number is empty), scored_steps, time_avg_balancedness, rebalances,
+// skipped, replicas_moved, bytes_moved (sums over the run) and max_moves_per_gpu (largest of
+// any step).
+CsvTable rebalance_runs(const CsvTable& results);
+
 // `results` without its rebalance rows: the generic summary tables and plots pool rows per
 // strategy and protocol, which would give one table per rebalance grid point.
 CsvTable without_rebalance_rows(const CsvTable& results);

@@ -1,4 +1,5 @@
-// One report of a results directory: summary.md, plots/ and summary.html, always together.
+// One report of a results directory: summary.md, plots/ and summary.html, always together
+// (and rebalance_runs.csv, one row per rebalance run, when results.csv has rebalance rows).
 //
 // summary.html is the page to send a colleague: the summary's tables and every figure it links,
 // in one self-contained file (inline CSS, PNGs embedded as base64 data URIs, no network).

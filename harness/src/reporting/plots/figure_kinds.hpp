@@ -39,4 +39,16 @@ std::string slice_slug(const Slice& slice);
 // Mean of the bound over the baseline's rows of a slice's tables (NaN without the column).
 double mean_bound(const Context& c, const Slice& slice);
 
+// How a figure draws the balancedness bound beside data spanning [lo, hi]: a bound far above the
+// data (more than the data's own span) would crush the differences the figure is about, so then
+// the y range is the data's alone and the legend gives the bound's value instead of showing it.
+struct BoundDrawing {
+  std::string title;   // the legend entry, naming the column
+  std::string yrange;  // "set yrange ...\n" or "" (autoscale covers the bound)
+};
+BoundDrawing bound_drawing(const std::string& title, double bound, double lo, double hi);
+
+// A gnuplot string expression of several lines ('a' . "\n" . 'b'): titles too long for one.
+std::string gp_lines(const std::vector<std::string>& lines);
+
 }  // namespace eplb::figures

@@ -29,15 +29,15 @@ void delta(const Context& c, std::vector<Figure>& out) {
     f.caption = fmt::format("Δ balancedness vs {} per {}, 95% CI, {}", c.baseline,
                             by_unit ? unit_name_of(slice.protocol) : "workload group",
                             slice.key());
+    const std::string figure_title =
+        fmt::format("Δ balancedness vs {} (positive: better) · {}", c.baseline, slice.key());
     f.script = fmt::format(
         "set multiplot layout {},{} title {}\n"
-        "set grid ytics\nset xtics rotate by 30 right font ',8'\nset key off\n"
+        "set grid ytics\nset xtics rotate by 45 right font ',8'\nset key off\n"
         "set offsets graph 0.04, graph 0.04, graph 0.1, graph 0.1\nset autoscale yfix\n"
         "set style line 1 lc rgb '#1f77b4' pt 7 ps 1.2 lw 1.5\n"
         "set style line 2 lc rgb '#d62728' pt 5 ps 1.4 lw 2\n",
-        (shown.size() + 2) / 3, std::min<std::size_t>(shown.size(), 3),
-        gp_string(fmt::format("Δ balancedness vs {} (positive: better) · {}", c.baseline,
-                              slice.key())));
+        (shown.size() + 2) / 3, std::min<std::size_t>(shown.size(), 3), gp_string(figure_title));
     std::size_t block = 0;
     std::size_t positions = 0;
     for (const std::string& s : shown) {
@@ -78,7 +78,9 @@ void delta(const Context& c, std::vector<Figure>& out) {
                             num(all.mean), num(all.ci.low), num(all.ci.high));
       positions = std::max(positions, x + 1);
       std::string title = s.size() > 48 ? s.substr(0, 45) + "..." : s;
-      title += fmt::format("\\noverall {}", num(std::round(all.mean * 1e4) / 1e4));
+      // Signed, at the summary's precision; a rounded zero is "+0.0000", never "-0".
+      const double rounded = std::round(all.mean * 1e4) / 1e4;
+      title += fmt::format("\\noverall {:+.4f}", rounded == 0.0 ? 0.0 : rounded);
       f.script += fmt::format(
           "set title {} font ',9'\nset xrange [-0.6:{}]\n"
           "plot DATA index {} using 1:3:xtic(2) with points ls 1, "
@@ -93,7 +95,9 @@ void delta(const Context& c, std::vector<Figure>& out) {
     f.script += "unset multiplot\n";
     const std::size_t cols = std::min<std::size_t>(shown.size(), 3);
     const std::size_t rows = (shown.size() + 2) / 3;
-    f.width = static_cast<int>(cols * std::max<std::size_t>(380, 60 + 40 * positions));
+    // Wide enough for every panel's positions, and for the figure title over a single panel.
+    f.width = static_cast<int>(std::max<std::size_t>(
+        cols * std::max<std::size_t>(380, 60 + 40 * positions), 80 + 7 * figure_title.size()));
     f.height = static_cast<int>(60 + rows * 360);
     if (slice.strategies.size() > shown.size() + 1) {
       c.notes.push_back(fmt::format("{}: Δ panels for the {} best of {} strategies", f.name,

@@ -65,7 +65,8 @@ void heatmap(const Context& c, const CsvTable& layers, std::vector<Figure>& out)
       }
       f.data += "\n";
     }
-    f.height = std::max(350, 120 + 28 * static_cast<int>(t.strategies.size()));
+    // Tall enough for the vertical colour-bar label beside a few rows.
+    f.height = std::max(430, 140 + 30 * static_cast<int>(t.strategies.size()));
     f.width = std::max(900, 300 + 14 * t.layers);
     f.script = fmt::format(
         "set title {}\nset xlabel 'layer'\nset cblabel 'balancedness (mean over seeds and steps)'\n"
@@ -118,12 +119,12 @@ void winrate(const Context& c, std::vector<Figure>& out) {
         "plot DATA matrix rowheaders columnheaders using 1:2:3 with image notitle, \\\n"
         "     DATA matrix rowheaders columnheaders using 1:2:($3 == $3 ? sprintf('%.0f%%', "
         "100*$3) : '') with labels font ',8' notitle\n",
-        gp_string(fmt::format("Win rate on balancedness: row beats column (ties 1/2) · {}{}",
-                              slice.key(),
-                              slice.strategies.size() > n
-                                  ? fmt::format(" · baseline + {} best of {}", n - 1,
-                                                slice.strategies.size())
-                                  : std::string())));
+        // Two lines: one long line, centred over the matrix, runs off a narrow figure.
+        gp_lines({"Win rate on balancedness: row beats column (ties 1/2)",
+                  slice.key() + (slice.strategies.size() > n
+                                     ? fmt::format(" · baseline + {} best of {}", n - 1,
+                                                   slice.strategies.size())
+                                     : std::string())}));
     out.push_back(std::move(f));
   }
 }

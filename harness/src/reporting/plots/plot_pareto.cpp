@@ -53,17 +53,41 @@ void pareto(const Context& c, std::vector<Figure>& out) {
       best = p.bal;
       f.data += fmt::format("{}\t{}\t{}\n", tsv(p.label), num(p.time), num(p.bal));
     }
-    f.width = 800 + static_cast<int>(std::min<std::size_t>(longest, 70)) * 7;
+    double lo = INFINITY, hi = -INFINITY, fastest = INFINITY, slowest = 0.0;
+    for (const Point& p : points) {
+      lo = std::min(lo, p.bal);
+      hi = std::max(hi, p.bal);
+      fastest = std::min(fastest, p.time);
+      slowest = std::max(slowest, p.time);
+    }
+    const double bound = mean_bound(c, slice);
+    const BoundDrawing drawn = bound_drawing(
+        "upper bound: balancedness_bound (" + c.baseline + "'s policy)", bound, lo, hi);
+    if (!std::isnan(bound)) longest = std::max(longest, drawn.title.size());
+    // A fixed plot area (the right margin pinned in screen coordinates) plus room for the legend
+    // (about 7 px a character at ',9', plus the sample): a long legend entry never squeezes the
+    // axes, whatever gnuplot estimates for the key.
+    constexpr int kPlotRight = 760;
+    f.width = kPlotRight + 80 + static_cast<int>(std::min<std::size_t>(longest, 90)) * 7;
     f.height = std::max(600, 200 + 22 * static_cast<int>(points.size()));
+    // Less than a decade of plan times has no log-scale tics to read: linear then.
+    const bool log_x = slowest >= 10.0 * fastest;
+    std::vector<std::string> title = {"Balancedness vs plan time · " + slice.key()};
+    if (slice.strategies.size() > points.size()) {
+      title.push_back(fmt::format("{} of {} strategies: the baseline and the best", points.size(),
+                                  slice.strategies.size()));
+    }
     f.script = series_styles(points.size()) +
                fmt::format(
                    "set title {}\n"
-                   "set xlabel 'plan time per call, µs (median of timed calls; log scale)'\n"
+                   "set xlabel 'plan time per call, µs (median of timed calls{})'\n"
                    "set ylabel 'balancedness (mean of workload-group means)'\n"
-                   "set logscale x\nset grid\nset key outside right top vertical font ',9'\n"
+                   "{}set grid\nset key outside right top vertical font ',9'\n"
+                   "set rmargin at screen {}\n"
                    "set offsets graph 0.08, graph 0.08, graph 0.08, graph 0.08\n"
-                   "set autoscale fix\nplot ",
-                   gp_string("Balancedness vs plan time · " + slice.key()));
+                   "set autoscale fix\n{}plot ",
+                   gp_lines(title), log_x ? "; log scale" : "", log_x ? "set logscale x\n" : "",
+                   num(static_cast<double>(kPlotRight) / f.width), drawn.yrange);
     for (std::size_t i = 0; i < points.size(); ++i) {
       f.script += fmt::format("DATA index {} using 2:3 with points ls {} title {}, \\\n     ", i,
                               i + 1, gp_string(points[i].label));
@@ -71,10 +95,9 @@ void pareto(const Context& c, std::vector<Figure>& out) {
     f.script += fmt::format(
         "DATA index {} using 2:3 with lines lc rgb 'black' dt 2 lw 1 title 'Pareto front'",
         points.size());
-    const double bound = mean_bound(c, slice);
     if (!std::isnan(bound)) {
       f.script += fmt::format(", \\\n     {} with lines lc rgb '#555555' dt 3 lw 2 title {}",
-                              num(bound), gp_string("upper bound (" + c.baseline + ")"));
+                              num(bound), gp_string(drawn.title));
     }
     f.script += "\n";
     out.push_back(std::move(f));

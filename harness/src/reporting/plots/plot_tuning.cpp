@@ -29,7 +29,7 @@ void tuning(const Context& c, std::vector<Figure>& out) {
     f.script = fmt::format(
         "set title {}\nset xlabel 'tune score (mean balancedness of tune groups)'\n"
         "set ylabel 'holdout score (mean balancedness of holdout groups)'\n"
-        "set grid\nset key outside bottom center horizontal\n"
+        "set grid\nset key outside top center horizontal\n"
         "set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\nset autoscale fix\n"
         "plot DATA index 0 using 2:3 with points pt 7 ps 1.1 lc rgb '#1f77b4' title 'grid point', "
         "\\\n     DATA index 1 using 2:3 with points pt 9 ps 2.5 lc rgb '#d62728' title {}, \\\n"
@@ -73,12 +73,14 @@ void tuning(const Context& c, std::vector<Figure>& out) {
         }
         h.data += "\n";
       }
-      h.width = 300 + 60 * static_cast<int>(xs.size());
+      h.width = 300 + 70 * static_cast<int>(xs.size());  // a cell fits its 4-decimal label
       h.height = 250 + 40 * static_cast<int>(ys.size());
       h.script = fmt::format(
           "set title {}\nset xlabel {}\nset ylabel {}\n"
           "set palette defined (0 '#b2182b', 0.5 '#f7f7f7', 1 '#2166ac')\nset cbtics font ',8'\n"
-          "plot DATA matrix rowheaders columnheaders using 1:2:3 with image notitle\n",
+          "plot DATA matrix rowheaders columnheaders using 1:2:3 with image notitle, \\\n"
+          "     DATA matrix rowheaders columnheaders using 1:2:($3 == $3 ? sprintf('%.4f', $3) : "
+          "'') with labels font ',8' notitle\n",
           gp_string(fmt::format("{}: mean balancedness per grid point on {}", fam.family, name)),
           gp_string(fam.keys[0]), gp_string(fam.keys[1]));
       out.push_back(std::move(h));

@@ -71,6 +71,24 @@ double mean_bound(const Context& c, const Slice& slice) {
   return groups > 0 ? sum / groups : std::nan("");
 }
 
+BoundDrawing bound_drawing(const std::string& title, double bound, double lo, double hi) {
+  const double span = hi - lo;
+  // Data without spread (identical values) has nothing to crush: the bound may set the range.
+  if (std::isnan(bound) || std::isnan(span) || span < 1e-9 || bound - hi <= std::max(span, 1e-3)) {
+    return {title, ""};
+  }
+  const double pad = span * 0.08;
+  return {fmt::format("{} = {:.4f}, above the range shown", title, bound),
+          fmt::format("set yrange [{}:{}]\n", num(lo - pad), num(hi + pad))};
+}
+
+std::string gp_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines)
+    out += (out.empty() ? "" : " . \"\\n\" . ") + gp_string(line);
+  return out;
+}
+
 }  // namespace figures
 
 std::vector<Figure> plan_figures(const CsvTable& results, const CsvTable& layers,
