@@ -507,6 +507,14 @@ TEST(PlanLayers, EqualsStrategyPlanForEveryPresetPolicyAndThreadCount) {
     }
   }
   EXPECT_EQ(checked, 6 * 2 * 5);
+  // A strategy without replica ranks (joint) stays without them when planned in blocks.
+  const auto joint = make_strategy("joint:kicks=1,iters=50").product;
+  const Placement reference = joint->plan(load, topo);
+  ASSERT_EQ(reference.phyrank.size(), 0);
+  for (const int threads : {2, 3}) {
+    expect_same(plan_layers(*joint, load, topo, threads), reference,
+                "joint threads=" + std::to_string(threads));
+  }
 }
 
 TEST(PlanLayers, OneLayerAndConcurrentCallers) {

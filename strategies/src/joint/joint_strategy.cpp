@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <bit>
 
 #include "eplb/bounds.hpp"
 #include "eplb/error.hpp"
@@ -15,6 +16,16 @@
 
 namespace eplb {
 namespace {
+
+// FNV-1a over the bit patterns of a load row.
+std::uint64_t row_hash(std::span<const double> w) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const double x : w) {
+    h ^= std::bit_cast<std::uint64_t>(x);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
 
 Policy parse_policy(const std::string& text) {
   if (text == "hierarchical") return Policy::kHierarchical;
@@ -73,8 +84,9 @@ class JointStrategy final : public Strategy {
                                    ? flat_bound(w, topo.num_replicas, topo.num_gpus)
                                    : layer_bound(w, topo, policy);
       const double target = bound.max_load * (1.0 + options_.tolerance);
-      const std::uint64_t seed =
-          options_.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(l);
+      // Seeded by the layer's loads, not its index: a block of layers planned on its own thread
+      // (plan_layers) sees other indices, and must get the same plan.
+      const std::uint64_t seed = options_.seed * 0x9E3779B97F4A7C15ULL + row_hash(w);
 
       std::vector<int> init_nodes(static_cast<std::size_t>(groups), 0);
       if (hier) init_nodes = joint::placement_group_nodes(init, l, topo, E);

@@ -4,8 +4,10 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <functional>
+#include <mutex>
 #include <vector>
 
 #include "eplb/error.hpp"
@@ -14,19 +16,27 @@
 namespace eplb {
 namespace {
 
-// Copies rows [first, first + block.rows()) of a placement matrix; an empty block matrix (a
-// field the strategy leaves unfilled) leaves `out` empty too.
-void put_rows(const IndexMatrix& block, Eigen::Index first, Eigen::Index layers, IndexMatrix& out) {
-  if (block.size() == 0) return;
-  if (out.size() == 0) out.resize(layers, block.cols());
-  out.middleRows(first, block.rows()) = block;
-}
-
 // Replica ranks (CONTRACTS.md 1: Placement::phyrank, [layers x R], empty when the strategy does
-// not fill it), stitched like phy2log wherever Placement has them.
+// not fill it), wherever Placement has them: sized from the first finished block, copied per
+// block (false when the block has none or the result was sized without them).
 template <class P>
-void put_ranks(const P& part, Eigen::Index first, Eigen::Index layers, P& out) {
-  if constexpr (requires { part.phyrank; }) put_rows(part.phyrank, first, layers, out.phyrank);
+void put_ranks_shape(const P& part, Eigen::Index layers, P& out) {
+  if constexpr (requires { part.phyrank; }) {
+    if (part.phyrank.size() != 0) out.phyrank.resize(layers, part.phyrank.cols());
+  }
+}
+template <class P>
+bool put_ranks(const P& part, Eigen::Index first, P& out) {
+  if constexpr (requires { part.phyrank; }) {
+    if (part.phyrank.size() == 0 || out.phyrank.rows() == 0) return false;
+    out.phyrank.middleRows(first, part.phyrank.rows()) = part.phyrank;
+    return true;
+  }
+  return false;
+}
+template <class P>
+void clear_ranks(P& out) {
+  if constexpr (requires { out.phyrank; }) out.phyrank = IndexMatrix();
 }
 
 }  // namespace
@@ -39,37 +49,49 @@ Placement plan_layers(const Strategy& strategy, const LoadMatrix& load, const To
   }
   const Eigen::Index layers = load.rows();
   if (threads == 1 || layers <= 1) return strategy.plan(load, topology);
-
-  // Four blocks per thread even out layers of unequal cost without paying much per block.
-  const Eigen::Index blocks =
-      std::min<Eigen::Index>(layers, 4 * static_cast<Eigen::Index>(threads));
-  auto first_of = [&](Eigen::Index b) { return b * layers / blocks; };
-  std::vector<Placement> parts(static_cast<std::size_t>(blocks));
+  // Guided blocks: each takes half of what is left per thread, at least 2 layers, so the
+  // threads start on large blocks (few calls, whole batches of the pipeline) and finish on small
+  // ones (a short tail when one thread is late).
+  std::vector<Eigen::Index> first{0};
+  while (first.back() < layers) {
+    const Eigen::Index left = layers - first.back();
+    const Eigen::Index size =
+        std::min(left, std::max<Eigen::Index>(2, left / (2 * static_cast<Eigen::Index>(threads))));
+    first.push_back(first.back() + size);
+  }
+  const auto blocks = static_cast<int>(first.size()) - 1;
+  // Each block writes its rows of the result itself: no serial stitching after the loop.
+  Placement out;
   std::vector<std::exception_ptr> errors(static_cast<std::size_t>(blocks));
+  std::mutex shape;             // the first finished block sizes the result
+  std::atomic<int> ranked{0};   // blocks whose plan has replica ranks
   const std::function<void(int)> task = [&](int b) {
-    const Eigen::Index first = first_of(b);
-    const Eigen::Index count = first_of(b + 1) - first;
+    const Eigen::Index begin = first[static_cast<std::size_t>(b)];
+    const Eigen::Index count = first[static_cast<std::size_t>(b) + 1] - begin;
     try {
-      const LoadMatrix block = load.middleRows(first, count);
-      parts[static_cast<std::size_t>(b)] = strategy.plan(block, topology);
+      const LoadMatrix block = load.middleRows(begin, count);
+      const Placement part = strategy.plan(block, topology);
+      {
+        const std::lock_guard<std::mutex> lock(shape);
+        if (out.phy2log.size() == 0) {
+          out.policy = part.policy;
+          out.phy2log.resize(layers, part.phy2log.cols());
+          out.logcnt.resize(layers, part.logcnt.cols());
+          put_ranks_shape(part, layers, out);
+        }
+      }
+      out.phy2log.middleRows(begin, count) = part.phy2log;
+      out.logcnt.middleRows(begin, count) = part.logcnt;
+      if (put_ranks(part, begin, out)) ranked.fetch_add(1);
     } catch (...) {
       errors[static_cast<std::size_t>(b)] = std::current_exception();
     }
   };
-  detail::WorkerPool::instance().run(static_cast<int>(blocks), threads, task);
+  detail::WorkerPool::instance().run(blocks, threads, task);
   for (const std::exception_ptr& error : errors) {
     if (error) std::rethrow_exception(error);
   }
-
-  Placement out;
-  out.policy = parts.front().policy;
-  for (Eigen::Index b = 0; b < blocks; ++b) {
-    const Placement& part = parts[static_cast<std::size_t>(b)];
-    const Eigen::Index first = first_of(b);
-    put_rows(part.phy2log, first, layers, out.phy2log);
-    put_rows(part.logcnt, first, layers, out.logcnt);
-    put_ranks(part, first, layers, out);
-  }
+  if (ranked.load() != blocks) clear_ranks(out);  // ranks are all or nothing
   return out;
 }
 
