@@ -136,9 +136,8 @@ double evaluate_results(const Claim& c, const ResultView& view,
       bool best = true;
       for (const StrategyGroup& other : t->strategies) {
         const std::string& name = other.strategy;
-        const bool excluded = get(c, "among").empty()
-                                  ? false
-                                  : get(c, "among").find(name) == std::string::npos;
+        const bool excluded =
+            get(c, "among").empty() ? false : get(c, "among").find(name) == std::string::npos;
         if (!excluded && group_mean(view, other, metric) > m) best = false;
       }
       count += best ? 1.0 : 0.0;
@@ -330,9 +329,8 @@ TEST(ReadmeClaims, FindingsMatchTheShippedExperimentsOutput) {
       }
       std::string shown = fmt::format("{:.{}f}", value, decimals);
       if (number.starts_with("+") || number.starts_with("-")) {
-        shown = fmt::format("{:+.{}f}", std::abs(value) < 0.5 * std::pow(10.0, -decimals) ? 0.0
-                                                                                            : value,
-                            decimals);
+        shown = fmt::format(
+            "{:+.{}f}", std::abs(value) < 0.5 * std::pow(10.0, -decimals) ? 0.0 : value, decimals);
       }
       std::string keys;
       for (const auto& [k, v] : c->keys) keys += " " + k + "=" + v;

@@ -229,7 +229,8 @@ TEST(FastKernels, TopKAndBottomKArePrefixesOfTheStableSorts) {
       if (rng.uniform(0, 3) != 0) items.push_back(i);
     }
     for (std::size_t i = items.size(); i > 1; --i)
-      std::swap(items[i - 1], items[static_cast<std::size_t>(rng.uniform(0, static_cast<int>(i) - 1))]);
+      std::swap(items[i - 1],
+                items[static_cast<std::size_t>(rng.uniform(0, static_cast<int>(i) - 1))]);
     const int k = rng.uniform(0, 12);
     for (const bool descending : {true, false}) {
       std::vector<int> expected = items;

@@ -1,4 +1,5 @@
-// Layer-parallel planning: blocks of consecutive layers planned on a worker pool and stitched.
+// Layer-parallel planning: blocks of consecutive layers planned on a worker pool, each writing its
+// rows of the result.
 #include "eplb/parallel_plan.hpp"
 
 #include <fmt/core.h>
@@ -63,8 +64,8 @@ Placement plan_layers(const Strategy& strategy, const LoadMatrix& load, const To
   // Each block writes its rows of the result itself: no serial stitching after the loop.
   Placement out;
   std::vector<std::exception_ptr> errors(static_cast<std::size_t>(blocks));
-  std::mutex shape;             // the first finished block sizes the result
-  std::atomic<int> ranked{0};   // blocks whose plan has replica ranks
+  std::mutex shape;            // the first finished block sizes the result
+  std::atomic<int> ranked{0};  // blocks whose plan has replica ranks
   const std::function<void(int)> task = [&](int b) {
     const Eigen::Index begin = first[static_cast<std::size_t>(b)];
     const Eigen::Index count = first[static_cast<std::size_t>(b) + 1] - begin;
