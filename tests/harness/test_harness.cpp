@@ -263,8 +263,9 @@ TEST(HarnessPlan, EveryShippedPlanResolves) {
     const Plan plan = load_plan(entry.path());
     // The python: family exists only where a program registered it (the eplb binary does; this
     // suite keeps the registry to its built-ins): tests/python resolves those plans via eplb.
-    const bool uses_python = std::any_of(plan.strategies.begin(), plan.strategies.end(),
-                                         [](const auto& s) { return s.spec.starts_with("python:"); });
+    const bool uses_python =
+        std::any_of(plan.strategies.begin(), plan.strategies.end(),
+                    [](const auto& s) { return s.spec.starts_with("python:"); });
     if (uses_python && !strategy_registry().contains("python")) continue;
     EXPECT_FALSE(plan.description.empty());
     const Expansion ex = expand_plan(plan, cached);

@@ -25,8 +25,9 @@ ReportFiles write_report(const std::filesystem::path& dir, const CsvTable& resul
     out.images = std::move(r.images);
     out.warnings.insert(out.warnings.end(), r.warnings.begin(), r.warnings.end());
   }
-  write_file_atomic(dir / "summary.html",
-                    summary_html(out.summary, options.title.empty() ? "Results" : options.title, dir));
+  write_file_atomic(
+      dir / "summary.html",
+      summary_html(out.summary, options.title.empty() ? "Results" : options.title, dir));
   return out;
 }
 

@@ -30,7 +30,8 @@ std::string without_param(const std::string& spec, const std::string& key) {
 }
 
 // Mean of group means: (x value, line) -> group -> values.
-using Cells = std::map<std::pair<std::string, std::string>, std::map<std::string, std::vector<double>>>;
+using Cells =
+    std::map<std::pair<std::string, std::string>, std::map<std::string, std::vector<double>>>;
 double weighted(const Cells& cells, const std::string& value, const std::string& line) {
   const auto it = cells.find({value, line});
   if (it == cells.end()) return std::nan("");
@@ -85,8 +86,8 @@ void one_metric(const Context& c, const std::string& key, const std::vector<std:
     });
   }
   if (lines.size() > kMaxSeries - 2) {
-    c.notes.push_back(fmt::format("ablation of {}: {} lines, drew the first {}", key,
-                                  lines.size(), kMaxSeries - 2));
+    c.notes.push_back(fmt::format("ablation of {}: {} lines, drew the first {}", key, lines.size(),
+                                  kMaxSeries - 2));
     lines.resize(kMaxSeries - 2);
   }
   if (by_group && lines.size() > 1) lines.push_back(all_line);
@@ -134,10 +135,9 @@ void one_metric(const Context& c, const std::string& key, const std::vector<std:
   // Legend on the right, one line per series: a key below the plot collides with the x label.
   f.width = 900 + static_cast<int>(std::min<std::size_t>(longest, 80)) * 6;
   f.height = std::max(600, 200 + 18 * static_cast<int>(lines.size()));
-  const std::string ylabel =
-      metric == "duplicate_replicas"
-          ? "replicas sharing a GPU with a replica of the same expert (mean)"
-          : metric + " (mean of workload-group means)";
+  const std::string ylabel = metric == "duplicate_replicas"
+                                 ? "replicas sharing a GPU with a replica of the same expert (mean)"
+                                 : metric + " (mean of workload-group means)";
   f.script =
       series_styles(lines.size()) +
       fmt::format(

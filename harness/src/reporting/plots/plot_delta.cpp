@@ -27,8 +27,7 @@ void delta(const Context& c, std::vector<Figure>& out) {
     f.name = fmt::format("delta-{}", slice_slug(slice));
     f.anchor = slice_anchor(slice.topology, slice.protocol);
     f.caption = fmt::format("Δ balancedness vs {} per {}, 95% CI, {}", c.baseline,
-                            by_unit ? unit_name_of(slice.protocol) : "workload group",
-                            slice.key());
+                            by_unit ? unit_name_of(slice.protocol) : "workload group", slice.key());
     const std::string figure_title =
         fmt::format("Δ balancedness vs {} (positive: better) · {}", c.baseline, slice.key());
     f.script = fmt::format(

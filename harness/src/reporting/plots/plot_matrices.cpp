@@ -1,4 +1,5 @@
-// Matrix figures: heatmap-<group>-<slice> (per layer), winrate-<slice>, cross-<baseline>-<topology>.
+// Matrix figures: heatmap-<group>-<slice> (per layer), winrate-<slice>,
+// cross-<baseline>-<topology>.
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -52,8 +53,8 @@ void heatmap(const Context& c, const CsvTable& layers, std::vector<Figure>& out)
     const Table& t = tables[k];
     const std::string label = t.group == "cross" ? "cross" : c.labels.label(t.group);
     Figure f;
-    f.name = fmt::format("heatmap-{}-{}-{}", slug(label), topology_slug(t.topology),
-                         slug(t.protocol));
+    f.name =
+        fmt::format("heatmap-{}-{}-{}", slug(label), topology_slug(t.topology), slug(t.protocol));
     f.anchor = table_anchor(t.group, t.topology, t.protocol);
     f.caption = fmt::format("per-layer balancedness, {} · {} · {}", label, t.topology, t.protocol);
     // No header line: x is the layer index itself, so gnuplot can space the tics.
@@ -61,7 +62,8 @@ void heatmap(const Context& c, const CsvTable& layers, std::vector<Figure>& out)
       f.data += tsv(s);
       for (int l = 0; l < t.layers; ++l) {
         auto it = t.cells.find({s, l});
-        f.data += fmt::format("\t{}", num(it == t.cells.end() ? std::nan("") : stats_of(it->second).mean));
+        f.data += fmt::format("\t{}",
+                              num(it == t.cells.end() ? std::nan("") : stats_of(it->second).mean));
       }
       f.data += "\n";
     }
@@ -73,8 +75,8 @@ void heatmap(const Context& c, const CsvTable& layers, std::vector<Figure>& out)
         "set yrange [] reverse\nset xrange [-0.5:{}]\nset xtics {} out\nset ytics font ',8'\n"
         "set palette defined (0 '#b2182b', 0.5 '#fddbc7', 1 '#2166ac')\n"
         "plot DATA matrix rowheaders using 1:2:3 with image notitle\n",
-        gp_string(fmt::format("Per-layer balancedness · {} · {} · {}", label, t.topology,
-                              t.protocol)),
+        gp_string(
+            fmt::format("Per-layer balancedness · {} · {} · {}", label, t.topology, t.protocol)),
         t.layers - 0.5, t.layers > 20 ? 5 : 1);
     out.push_back(std::move(f));
   }
@@ -106,11 +108,12 @@ void winrate(const Context& c, std::vector<Figure>& out) {
       const std::string label = fmt::format("S{} {}", i + 1, w.strategies[i]);
       longest = std::max(longest, label.size());
       f.data += tsv(label.size() > 60 ? label.substr(0, 57) + "..." : label);
-      for (std::size_t j = 0; j < n; ++j) f.data += fmt::format("\t{}", num(i == j ? std::nan("") : w.rate(i, j)));
+      for (std::size_t j = 0; j < n; ++j)
+        f.data += fmt::format("\t{}", num(i == j ? std::nan("") : w.rate(i, j)));
       f.data += "\n";
     }
-    f.width = 400 + static_cast<int>(std::min<std::size_t>(longest, 60)) * 7 +
-              55 * static_cast<int>(n);
+    f.width =
+        400 + static_cast<int>(std::min<std::size_t>(longest, 60)) * 7 + 55 * static_cast<int>(n);
     f.height = std::max(450, 150 + 40 * static_cast<int>(n));
     f.script = fmt::format(
         "set title {}\n"
@@ -150,8 +153,8 @@ void cross_matrix(const Context& c, std::vector<Figure>& out) {
     Figure f;
     f.name = fmt::format("cross-{}-{}", slug(c.baseline), topology_slug(slice.topology));
     f.anchor = slice_anchor(slice.topology, slice.protocol);
-    f.caption = fmt::format("{}: balancedness planning on A (row), scoring on B (column)",
-                            c.baseline);
+    f.caption =
+        fmt::format("{}: balancedness planning on A (row), scoring on B (column)", c.baseline);
     f.data = "plan \\ score";
     for (const std::string& b : names) f.data += fmt::format("\t{}", tsv(short_name(b)));
     f.data += "\n";
@@ -159,7 +162,8 @@ void cross_matrix(const Context& c, std::vector<Figure>& out) {
       f.data += tsv(short_name(a));
       for (const std::string& b : names) {
         const auto it = cells.find({a, b});
-        f.data += fmt::format("\t{}", num(it == cells.end() ? std::nan("") : stats_of(it->second).mean));
+        f.data +=
+            fmt::format("\t{}", num(it == cells.end() ? std::nan("") : stats_of(it->second).mean));
       }
       f.data += "\n";
     }

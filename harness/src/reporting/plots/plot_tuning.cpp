@@ -54,8 +54,8 @@ void tuning(const Context& c, std::vector<Figure>& out) {
       Figure h;
       h.name = fmt::format("tuning-heatmap-{}-{}", slug(fam.family), name);
       h.anchor = kTuningAnchor;
-      h.caption = fmt::format("{}: {} score over {} x {}", fam.family, name, fam.keys[0],
-                              fam.keys[1]);
+      h.caption =
+          fmt::format("{}: {} score over {} x {}", fam.family, name, fam.keys[0], fam.keys[1]);
       h.data += fmt::format("{} \\ {}", fam.keys[1], fam.keys[0]);
       for (const std::string& x : xs) h.data += fmt::format("\t{}", tsv(x));
       h.data += "\n";

@@ -7,9 +7,9 @@
 #include <cstdlib>
 
 #include "eplb/error.hpp"
+#include "eplb/reporting/rebalance_report.hpp"
 #include "eplb/storage/atomic_file.hpp"
 #include "eplb/storage/files.hpp"
-#include "eplb/reporting/rebalance_report.hpp"
 #include "figure_kinds.hpp"
 
 namespace eplb {
@@ -36,14 +36,13 @@ std::string tsv(std::string_view text) {
 std::string num(double v) { return std::isnan(v) ? std::string("NaN") : fmt::format("{:.9g}", v); }
 
 std::string series_styles(std::size_t n) {
-  static constexpr const char* kColours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
-                                             "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                                             "#bcbd22", "#17becf"};
+  static constexpr const char* kColours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                             "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
   static constexpr int kMarkers[] = {7, 5, 9, 11, 13, 15, 4, 6, 8, 10, 12, 14, 1};
   std::string out;
   for (std::size_t i = 0; i < n; ++i) {
-    out += fmt::format("set style line {} lc rgb '{}' pt {} ps 1.5 lw 2\n", i + 1,
-                       kColours[i % 10], kMarkers[i % 13]);
+    out += fmt::format("set style line {} lc rgb '{}' pt {} ps 1.5 lw 2\n", i + 1, kColours[i % 10],
+                       kMarkers[i % 13]);
   }
   return out;
 }
@@ -98,12 +97,8 @@ std::vector<Figure> plan_figures(const CsvTable& results, const CsvTable& layers
   const auto tables = summary_tables(view);
   const auto slices = slices_of(tables);
   const GroupLabels labels(tables);
-  const figures::Context c{view,
-                           tables,
-                           slices,
-                           labels,
-                           options.baseline,
-                           results.find_column("balancedness_bound"),
+  const figures::Context c{view,   tables,           slices,
+                           labels, options.baseline, results.find_column("balancedness_bound"),
                            notes};
   std::vector<Figure> out;
   for (PlotSpec& p : rebalance_plots(results)) {
@@ -141,7 +136,6 @@ std::string figure_script(const Figure& f) {
              f.name, f.width, f.height) +
          f.script;
 }
-
 
 std::filesystem::path find_gnuplot() {
   const char* path = std::getenv("PATH");
