@@ -218,88 +218,70 @@ constexpr int kMaxScanPacks = 16;
 
 }  // namespace
 
-void greedy_pack(std::span<const double> w, int m, Packing& out, std::vector<double>* loads_out) {
-  const int n = static_cast<int>(w.size());
-  const int cap = n / m;
+namespace {
+
+// Up to this many greedy chains run side by side: enough to cover the latency of one item's
+// choice (it waits for the previous item's load update).
+constexpr std::size_t kGreedyLanes = 8;
+
+// greedy_pack on up to kGreedyLanes jobs of one size (cap > 1), item by item side by side;
+// `loads_out` receives the first job's loads.
+void greedy_lanes(std::span<const PackJob> jobs, int m, std::vector<double>* loads_out) {
+  const std::size_t n = jobs.front().w.size();
+  const std::size_t lanes = jobs.size();
+  const int cap = static_cast<int>(n) / m;
+  const auto um = static_cast<std::size_t>(m);
   // Every pack is keyed by its load, a full pack by +inf: the least key at the lowest index is
   // exactly the pack eplb.py's linear scan picks (least load among the non-full packs, lowest
   // index on ties; loads are finite, so a full pack never wins while items remain).
-  thread_local std::vector<int> order;
+  const bool scan = m <= kMaxScanPacks;
+  thread_local std::array<std::vector<int>, kGreedyLanes> order;
   thread_local std::vector<double> load;
   thread_local std::vector<double> key;
   thread_local std::vector<int> used;
-  thread_local detail::WinnerTree<false> lightest;
-  sort_desc(w, order);
-  load.assign(static_cast<std::size_t>(m), 0.0);
-  key.assign(static_cast<std::size_t>(m), 0.0);
-  used.assign(static_cast<std::size_t>(m), 0);
-  const bool scan = m <= kMaxScanPacks;
-  if (!scan) lightest.build(m, [](int) { return 0.0; });
-  out.pack.resize(static_cast<std::size_t>(n));
-  out.rank.resize(static_cast<std::size_t>(n));
-  for (const int i : order) {
-    const int best = scan ? detail::first_least(key.data(), m) : lightest.top();
-    const auto b = static_cast<std::size_t>(best);
-    out.pack[static_cast<std::size_t>(i)] = best;
-    out.rank[static_cast<std::size_t>(i)] = used[b];
-    load[b] += w[static_cast<std::size_t>(i)];
-    key[b] = ++used[b] < cap ? load[b] : std::numeric_limits<double>::infinity();
-    if (!scan) lightest.update(best, key[b]);
+  thread_local std::array<detail::WinnerTree<false>, kGreedyLanes> lightest;
+  load.assign(lanes * um, 0.0);
+  key.assign(lanes * um, 0.0);
+  used.assign(lanes * um, 0);
+  for (std::size_t k = 0; k < lanes; ++k) {
+    sort_desc(jobs[k].w, order[k]);
+    jobs[k].out->pack.resize(n);
+    jobs[k].out->rank.resize(n);
+    if (!scan) lightest[k].build(m, [](int) { return 0.0; });
   }
-  if (loads_out != nullptr) *loads_out = load;
+  for (std::size_t t = 0; t < n; ++t) {
+    for (std::size_t k = 0; k < lanes; ++k) {
+      const PackJob& job = jobs[k];
+      const auto i = static_cast<std::size_t>(order[k][t]);
+      const int best = scan ? detail::first_least(key.data() + k * um, m) : lightest[k].top();
+      const std::size_t b = k * um + static_cast<std::size_t>(best);
+      job.out->pack[i] = best;
+      job.out->rank[i] = used[b];
+      load[b] += job.w[i];
+      key[b] = ++used[b] < cap ? load[b] : std::numeric_limits<double>::infinity();
+      if (!scan) lightest[k].update(best, key[b]);
+    }
+  }
+  if (loads_out != nullptr) loads_out->assign(load.begin(), load.begin() + m);
+}
+
+}  // namespace
+
+void greedy_pack(std::span<const double> w, int m, Packing& out, std::vector<double>* loads_out) {
+  const PackJob job{w, {}, &out};
+  greedy_lanes({&job, 1}, m, loads_out);
 }
 
 void greedy_pack_many(std::span<const PackJob> jobs, int m) {
-  // Up to this many chains run side by side: enough to cover the latency of one item's choice.
-  constexpr std::size_t kLanes = 8;
-  if (jobs.size() <= 1) {
+  const std::size_t n = jobs.empty() ? 0 : jobs.front().w.size();
+  const bool same_size =
+      std::all_of(jobs.begin(), jobs.end(), [&](const PackJob& j) { return j.w.size() == n; });
+  if (!same_size) {  // lanes step through items together
     for (const PackJob& job : jobs) greedy_pack(job.w, m, *job.out);
     return;
   }
-  const std::size_t n = jobs.front().w.size();
-  for (const PackJob& job : jobs) {
-    if (job.w.size() != n) {  // lanes step through items together
-      for (const PackJob& j : jobs) greedy_pack(j.w, m, *j.out);
-      return;
-    }
-  }
-  const int cap = static_cast<int>(n) / m;
-  const auto um = static_cast<std::size_t>(m);
-  const bool scan = m <= kMaxScanPacks;
-  thread_local std::array<std::vector<int>, kLanes> order;
-  thread_local std::vector<double> load;
-  thread_local std::vector<double> key;
-  thread_local std::vector<int> used;
-  thread_local std::array<detail::WinnerTree<false>, kLanes> lightest;
-  for (std::size_t first = 0; first < jobs.size(); first += kLanes) {
-    const std::size_t lanes = std::min(kLanes, jobs.size() - first);
-    load.assign(lanes * um, 0.0);
-    key.assign(lanes * um, 0.0);
-    used.assign(lanes * um, 0);
-    for (std::size_t k = 0; k < lanes; ++k) {
-      const PackJob& job = jobs[first + k];
-      sort_desc(job.w, order[k]);
-      job.out->pack.resize(n);
-      job.out->rank.resize(n);
-      if (!scan) lightest[k].build(m, [](int) { return 0.0; });
-    }
-    // The same steps as greedy_pack, lane by lane: the lanes' chains are independent, so the
-    // core overlaps them.
-    for (std::size_t t = 0; t < n; ++t) {
-      for (std::size_t k = 0; k < lanes; ++k) {
-        const PackJob& job = jobs[first + k];
-        double* lane_key = key.data() + k * um;
-        const auto i = static_cast<std::size_t>(order[k][t]);
-        const int best = scan ? detail::first_least(lane_key, m) : lightest[k].top();
-        const std::size_t b = k * um + static_cast<std::size_t>(best);
-        job.out->pack[i] = best;
-        job.out->rank[i] = used[b];
-        load[b] += job.w[i];
-        key[b] = ++used[b] < cap ? load[b] : std::numeric_limits<double>::infinity();
-        if (!scan) lightest[k].update(best, key[b]);
-      }
-    }
-  }
+  for (std::size_t first = 0; first < jobs.size(); first += kGreedyLanes)
+    greedy_lanes(jobs.subspan(first, std::min(kGreedyLanes, jobs.size() - first)), m, nullptr);
 }
 
 }  // namespace eplb
