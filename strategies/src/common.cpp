@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "eplb/pipeline.hpp"
-#include "first_least.hpp"
+#include "first_extreme.hpp"
 #include "winner_tree.hpp"
 
 namespace eplb {
@@ -38,31 +38,48 @@ void insertion_sort(std::uint64_t* key, int* order, std::size_t first, std::size
   }
 }
 
-// Stable ascending sort of the indices 0..n-1 by `key[i]` into `order`: equal keys keep
-// ascending index order, which is exactly section 1.3's tie rule. Comparison sorts of random
-// doubles are bound by branch mispredictions (about one per two comparisons), so this is one
-// stable counting pass into about n buckets, followed by an insertion sort that only has to undo
-// the inversions inside a bucket. The keys are order-preserving images of doubles, so equal-width
-// buckets of key space are roughly logarithmic in the value: loads spread over a few octaves
-// land about one per bucket. The bucket range runs from the second-least to the second-greatest
-// distinct key (the extremes get a bucket of their own), so that one outlier value, typically a
-// zero load, does not squeeze all other keys into a few buckets. Every step is monotone in the key
-// and stable, so the result is exact whatever the distribution; a crowded bucket only costs time.
-void stable_sort_by_key(std::vector<std::uint64_t>& key, std::vector<int>& order) {
-  const std::size_t n = key.size();
+// Stable sort of the indices 0..n-1 of `v` into `order`, ascending (kDescending = false) or
+// descending: equal values keep ascending index order, which is exactly section 1.3's tie rule.
+// Comparison sorts of random doubles are bound by branch mispredictions (about one per two
+// comparisons), so this sorts order-preserving integer images of the values by one stable
+// counting pass into about n buckets, followed by an insertion sort that only has to undo the
+// inversions inside a bucket. Equal-width buckets of key space are roughly logarithmic in the
+// value: loads spread over a few octaves land about one per bucket. The bucket range runs from the
+// second-least to the second-greatest distinct key (the extremes get a bucket of their own), so
+// that one outlier value, typically a zero load, does not squeeze all other keys into a few
+// buckets. Every step is monotone in the key and stable, so the result is exact whatever the
+// distribution; a crowded bucket only costs time.
+template <bool kDescending>
+void stable_sort_values(std::span<const double> v, std::vector<int>& order) {
+  const std::size_t n = v.size();
+  thread_local std::vector<std::uint64_t> key;
+  thread_local std::vector<std::uint64_t> sorted_key;
+  thread_local std::vector<std::uint32_t> count;
+  thread_local std::vector<std::uint32_t> bucket;
+  key.resize(n);
   order.resize(n);
-  for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<int>(i);
+  if (n == 0) return;
+  const auto key_of = [](double x) { return kDescending ? ~ascending_key(x) : ascending_key(x); };
   if (n <= 16) {
+    for (std::size_t i = 0; i < n; ++i) {
+      key[i] = key_of(v[i]);
+      order[i] = static_cast<int>(i);
+    }
     insertion_sort(key.data(), order.data(), 0, n);
     return;
   }
-  std::uint64_t lo = key[0];
-  std::uint64_t hi = key[0];
-  for (std::size_t i = 1; i < n; ++i) {
-    lo = std::min(lo, key[i]);
-    hi = std::max(hi, key[i]);
+  std::uint64_t lo = key_of(v[0]);
+  std::uint64_t hi = lo;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t k = key_of(v[i]);
+    key[i] = k;
+    lo = std::min(lo, k);
+    hi = std::max(hi, k);
   }
-  if (lo == hi) return;
+  if (lo == hi) {
+    std::iota(order.begin(), order.end(), 0);
+    return;
+  }
   // The second-least and second-greatest distinct keys (lo2 <= hi2 unless only two values exist).
   std::uint64_t lo2 = hi;
   std::uint64_t hi2 = lo;
@@ -82,10 +99,6 @@ void stable_sort_by_key(std::vector<std::uint64_t>& key, std::vector<int>& order
     if (k == hi) return buckets - 1;
     return 1 + static_cast<std::size_t>((k - lo2) >> shift);
   };
-  thread_local std::vector<std::uint32_t> count;
-  thread_local std::vector<std::uint64_t> key_tmp;
-  thread_local std::vector<int> order_tmp;
-  thread_local std::vector<std::uint32_t> bucket;
   count.assign(buckets, 0);
   bucket.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -99,32 +112,23 @@ void stable_sort_by_key(std::vector<std::uint64_t>& key, std::vector<int>& order
     c = sum;
     sum += here;
   }
-  key_tmp.resize(n);
-  order_tmp.resize(n);
+  sorted_key.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint32_t pos = count[bucket[i]]++;
-    key_tmp[pos] = key[i];
-    order_tmp[pos] = static_cast<int>(i);
+    sorted_key[pos] = key[i];
+    order[pos] = static_cast<int>(i);
   }
-  std::copy(key_tmp.begin(), key_tmp.end(), key.begin());
-  std::copy(order_tmp.begin(), order_tmp.end(), order.begin());
-  insertion_sort(key.data(), order.data(), 0, n);
+  insertion_sort(sorted_key.data(), order.data(), 0, n);
 }
 
 }  // namespace
 
 void sort_desc(std::span<const double> v, std::vector<int>& order) {
-  thread_local std::vector<std::uint64_t> key;
-  key.resize(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) key[i] = ~ascending_key(v[i]);
-  stable_sort_by_key(key, order);
+  stable_sort_values<true>(v, order);
 }
 
 void sort_asc(std::span<const double> v, std::vector<int>& order) {
-  thread_local std::vector<std::uint64_t> key;
-  key.resize(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) key[i] = ascending_key(v[i]);
-  stable_sort_by_key(key, order);
+  stable_sort_values<false>(v, order);
 }
 
 void pack_loads(std::span<const double> w, int m, const Packing& p, std::vector<double>& loads) {
@@ -214,7 +218,7 @@ void bottom_k(std::span<const double> w, std::span<const int> items, int k, std:
 namespace {
 
 // Up to this many packs, the lightest is found by first_least; beyond, by a winner tree.
-constexpr int kMaxScanPacks = 16;
+constexpr int kMaxScanPacks = 32;
 
 }  // namespace
 
@@ -225,8 +229,11 @@ namespace {
 constexpr std::size_t kGreedyLanes = 8;
 
 // greedy_pack on up to kGreedyLanes jobs of one size (cap > 1), item by item side by side;
-// `loads_out` receives the first job's loads.
-void greedy_lanes(std::span<const PackJob> jobs, int m, std::vector<double>* loads_out) {
+// `loads_out` receives the first job's loads. kM > 0 fixes m at compile time (the common pack
+// counts), which unrolls the search for the lightest pack.
+template <int kM>
+void greedy_lanes(std::span<const PackJob> jobs, int m_arg, std::vector<double>* loads_out) {
+  const int m = kM > 0 ? kM : m_arg;
   const std::size_t n = jobs.front().w.size();
   const std::size_t lanes = jobs.size();
   const int cap = static_cast<int>(n) / m;
@@ -240,6 +247,11 @@ void greedy_lanes(std::span<const PackJob> jobs, int m, std::vector<double>* loa
   thread_local std::vector<double> key;
   thread_local std::vector<int> used;
   thread_local std::array<detail::WinnerTree<false>, kGreedyLanes> lightest;
+  // Each lane's arrays as raw pointers, so the item loop does not reload them through the jobs.
+  std::array<const int*, kGreedyLanes> item_of{};
+  std::array<const double*, kGreedyLanes> weight{};
+  std::array<int*, kGreedyLanes> pack_of{};
+  std::array<int*, kGreedyLanes> rank_of{};
   load.assign(lanes * um, 0.0);
   key.assign(lanes * um, 0.0);
   used.assign(lanes * um, 0);
@@ -247,17 +259,20 @@ void greedy_lanes(std::span<const PackJob> jobs, int m, std::vector<double>* loa
     sort_desc(jobs[k].w, order[k]);
     jobs[k].out->pack.resize(n);
     jobs[k].out->rank.resize(n);
+    item_of[k] = order[k].data();
+    weight[k] = jobs[k].w.data();
+    pack_of[k] = jobs[k].out->pack.data();
+    rank_of[k] = jobs[k].out->rank.data();
     if (!scan) lightest[k].build(m, [](int) { return 0.0; });
   }
   for (std::size_t t = 0; t < n; ++t) {
     for (std::size_t k = 0; k < lanes; ++k) {
-      const PackJob& job = jobs[k];
-      const auto i = static_cast<std::size_t>(order[k][t]);
+      const auto i = static_cast<std::size_t>(item_of[k][t]);
       const int best = scan ? detail::first_least(key.data() + k * um, m) : lightest[k].top();
       const std::size_t b = k * um + static_cast<std::size_t>(best);
-      job.out->pack[i] = best;
-      job.out->rank[i] = used[b];
-      load[b] += job.w[i];
+      pack_of[k][i] = best;
+      rank_of[k][i] = used[b];
+      load[b] += weight[k][i];
       key[b] = ++used[b] < cap ? load[b] : std::numeric_limits<double>::infinity();
       if (!scan) lightest[k].update(best, key[b]);
     }
@@ -265,11 +280,28 @@ void greedy_lanes(std::span<const PackJob> jobs, int m, std::vector<double>* loa
   if (loads_out != nullptr) loads_out->assign(load.begin(), load.begin() + m);
 }
 
+void greedy_lanes_any(std::span<const PackJob> jobs, int m, std::vector<double>* loads_out) {
+  switch (m) {
+    case 4:
+      greedy_lanes<4>(jobs, m, loads_out);
+      break;
+    case 8:
+      greedy_lanes<8>(jobs, m, loads_out);
+      break;
+    case 32:
+      greedy_lanes<32>(jobs, m, loads_out);
+      break;
+    default:
+      greedy_lanes<0>(jobs, m, loads_out);
+      break;
+  }
+}
+
 }  // namespace
 
 void greedy_pack(std::span<const double> w, int m, Packing& out, std::vector<double>* loads_out) {
   const PackJob job{w, {}, &out};
-  greedy_lanes({&job, 1}, m, loads_out);
+  greedy_lanes_any({&job, 1}, m, loads_out);
 }
 
 void greedy_pack_many(std::span<const PackJob> jobs, int m) {
@@ -281,7 +313,7 @@ void greedy_pack_many(std::span<const PackJob> jobs, int m) {
     return;
   }
   for (std::size_t first = 0; first < jobs.size(); first += kGreedyLanes)
-    greedy_lanes(jobs.subspan(first, std::min(kGreedyLanes, jobs.size() - first)), m, nullptr);
+    greedy_lanes_any(jobs.subspan(first, std::min(kGreedyLanes, jobs.size() - first)), m, nullptr);
 }
 
 }  // namespace eplb

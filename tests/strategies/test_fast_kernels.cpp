@@ -137,8 +137,9 @@ Packing reference_greedy(const std::vector<double>& w, int m, std::vector<double
 TEST(FastKernels, GreedyPackMatchesTheLiteralScanForSmallAndLargePackCounts) {
   Rng rng(11);
   int rows = 0;
-  // Pack counts on both sides of the first_least / winner tree switch (16).
-  for (int m : {1, 2, 3, 4, 8, 16, 31, 32, 33, 64, 100}) {
+  // Pack counts on both sides of the first_least / winner tree switch (32), odd and even (the
+  // lightest pack is searched two loads at a time), and the compile-time counts 4, 8 and 32.
+  for (int m : {1, 2, 3, 4, 5, 6, 7, 8, 13, 16, 31, 32, 33, 64, 100}) {
     for (int t = 0; t < 40; ++t) {
       const int cap = rng.uniform(1, 12);
       std::vector<double> w = random_row(rng, m * cap, t);
@@ -154,7 +155,7 @@ TEST(FastKernels, GreedyPackMatchesTheLiteralScanForSmallAndLargePackCounts) {
       ++rows;
     }
   }
-  EXPECT_EQ(rows, 11 * 40);
+  EXPECT_EQ(rows, 15 * 40);
 }
 
 TEST(FastKernels, GreedyPackManyEqualsGreedyPackOnEachJob) {
