@@ -78,11 +78,12 @@ Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) c
                                          std::vector<double>(static_cast<std::size_t>(G)));
   std::vector<Packing> groups(static_cast<std::size_t>(batch_layers));
   std::vector<int> mlog2log(static_cast<std::size_t>(batch_layers * E));
-  std::vector<double> wm(static_cast<std::size_t>(epn));
+  std::vector<std::vector<double>> wm(units, std::vector<double>(static_cast<std::size_t>(epn)));
   std::vector<std::vector<double>> tok(units, std::vector<double>(static_cast<std::size_t>(ppn)));
   std::vector<ReplicaLayout> layouts(units);
   std::vector<Packing> gpus(units);
   std::vector<PackJob> jobs;
+  std::vector<ReplicateJob> replicate_jobs;
 
   for (int l0 = 0; l0 < L; l0 += batch_layers) {
     const int nl = std::min(batch_layers, L - l0);
@@ -110,27 +111,32 @@ Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) c
       }
     }
     // Step 2: replicate within each node.
-    jobs.clear();
+    replicate_jobs.clear();
     for (int b = 0; b < nl; ++b) {
       const double* w = load.row(l0 + b).data();
       for (int n = 0; n < N; ++n) {
         const auto u = static_cast<std::size_t>(b * N + n);
         const int* node_experts = mlog2log.data() + b * E + n * epn;
-        ReplicaLayout& layout = layouts[u];
-        for (int j = 0; j < epn; ++j) wm[static_cast<std::size_t>(j)] = w[node_experts[j]];
-        replicate_->replicate(wm, ppn, layout);
-        apply_fixup(options_.replicate, wm, layout);
-        if (logical) logical_layout(layout);
-        auto& t = tok[u];
-        for (int p = 0; p < ppn; ++p) {
-          const int j = layout.phy2m[static_cast<std::size_t>(p)];
-          const int c = layout.cnt[static_cast<std::size_t>(j)];
-          // w / 1 == w exactly; most experts hold one replica, and a division is slow.
-          t[static_cast<std::size_t>(p)] =
-              c == 1 ? wm[static_cast<std::size_t>(j)] : wm[static_cast<std::size_t>(j)] / c;
-        }
-        jobs.push_back({t, layout.phy2m, &gpus[u]});
+        for (int j = 0; j < epn; ++j) wm[u][static_cast<std::size_t>(j)] = w[node_experts[j]];
+        replicate_jobs.push_back({wm[u], &layouts[u]});
       }
+    }
+    replicate_->replicate_many(replicate_jobs, ppn);
+    jobs.clear();
+    for (std::size_t u = 0; u < replicate_jobs.size(); ++u) {
+      ReplicaLayout& layout = layouts[u];
+      const std::vector<double>& wu = wm[u];
+      apply_fixup(options_.replicate, wu, layout);
+      if (logical) logical_layout(layout);
+      auto& t = tok[u];
+      for (int p = 0; p < ppn; ++p) {
+        const int j = layout.phy2m[static_cast<std::size_t>(p)];
+        const int c = layout.cnt[static_cast<std::size_t>(j)];
+        // w / 1 == w exactly; most experts hold one replica, and a division is slow.
+        t[static_cast<std::size_t>(p)] =
+            c == 1 ? wu[static_cast<std::size_t>(j)] : wu[static_cast<std::size_t>(j)] / c;
+      }
+      jobs.push_back({t, layout.phy2m, &gpus[u]});
     }
     // Step 3: replicas -> GPUs within each node.
     run_stage(*gpu_pack_, gpu_refine_.get(), jobs, gpus_per_node);

@@ -278,8 +278,8 @@ TEST(FastKernels, DhondtMatchesTheLiteralScanForFewAndManyExtraSlots) {
   Rng rng(13);
   const auto dhondt = make_replicator(ReplicateOptions{});
   int rows = 0;
-  for (int n : {1, 2, 5, 16, 64, 256}) {
-    // Extra slots on both sides of the candidate-set / tree switch (16) and of n.
+  // Expert counts below, at and off the block size of the argmax (8), and above 32 blocks.
+  for (int n : {1, 2, 5, 8, 9, 16, 64, 256, 300}) {
     for (int extra : {0, 1, 2, 7, 8, 15, 16, 17, 40, n - 1, n, n + 3}) {
       if (extra < 0) continue;
       for (int t = 0; t < 10; ++t) {
@@ -295,7 +295,40 @@ TEST(FastKernels, DhondtMatchesTheLiteralScanForFewAndManyExtraSlots) {
       }
     }
   }
-  EXPECT_GE(rows, 6 * 10 * 10);
+  EXPECT_GE(rows, 9 * 10 * 10);
+}
+
+TEST(FastKernels, ReplicateManyEqualsReplicateOnEachJobForEveryReplicator) {
+  Rng rng(21);
+  for (const ReplicateKind kind : {ReplicateKind::kDhondt, ReplicateKind::kHybridTail,
+                                   ReplicateKind::kPeakTail, ReplicateKind::kWaterfill}) {
+    ReplicateOptions options;
+    options.kind = kind;
+    const auto replicator = make_replicator(options);
+    for (int n : {1, 3, 8, 64, 256}) {
+      for (int t = 0; t < 12; ++t) {
+        const int slots = n + rng.uniform(0, n + 8);
+        const int count = rng.uniform(1, 11);  // across the lane groups
+        std::vector<std::vector<double>> rows;
+        for (int k = 0; k < count; ++k) {
+          rows.push_back(random_row(rng, n, t + k));
+          for (double& x : rows.back()) x = std::abs(x);
+        }
+        std::vector<ReplicaLayout> got(static_cast<std::size_t>(count));
+        std::vector<ReplicateJob> jobs;
+        for (std::size_t k = 0; k < got.size(); ++k) jobs.push_back({rows[k], &got[k]});
+        replicator->replicate_many(jobs, slots);
+        for (std::size_t k = 0; k < got.size(); ++k) {
+          ReplicaLayout ref;
+          replicator->replicate(rows[k], slots, ref);
+          ASSERT_EQ(got[k].phy2m, ref.phy2m)
+              << static_cast<int>(kind) << " n=" << n << " job " << k;
+          ASSERT_EQ(got[k].rank, ref.rank) << static_cast<int>(kind) << " n=" << n << " job " << k;
+          ASSERT_EQ(got[k].cnt, ref.cnt) << static_cast<int>(kind) << " n=" << n << " job " << k;
+        }
+      }
+    }
+  }
 }
 
 // The seeds' label-aware greedy passes written out literally (COMPOSITION.md 4.5 NEAR_TIE_GREEDY

@@ -32,11 +32,23 @@ struct ReplicaLayout {
 //   2. a fix-up (ReplicateOptions::fixup) that may MOVE replicas between experts (section 3.4).
 //   3. the final layout: LOGICAL rebuilds phy2m from the counts; COLUMN keeps it.
 // This is equivalent to every seed's own order, since the LOGICAL layout depends only on counts.
+// One replication instance of a batch: node-row weights `w` into `*out`.
+struct ReplicateJob {
+  std::span<const double> w;
+  ReplicaLayout* out = nullptr;
+};
+
 class Replicator {
  public:
   virtual ~Replicator() = default;
   // `w` holds the node row's expert weights (n >= 1); `slots` >= n. Resizes and fills `out`.
   virtual void replicate(std::span<const double> w, int slots, ReplicaLayout& out) const = 0;
+  // Independent instances with the same slots (the nodes of a layer, or layers): each gets
+  // exactly what replicate() gives it. A replicator whose slots are handed out one after another,
+  // each waiting for the previous one, overrides this to interleave the instances.
+  virtual void replicate_many(std::span<const ReplicateJob> jobs, int slots) const {
+    for (const ReplicateJob& job : jobs) replicate(job.w, slots, *job.out);
+  }
   // True if the layout this replicator produces is the column layout (allocation order).
   virtual bool column_layout() const { return true; }
 };
