@@ -31,9 +31,21 @@ class HybridTailReplicator final : public Replicator {
   explicit HybridTailReplicator(const ReplicateOptions& options) : options_(options) {}
 
   void replicate(std::span<const double> w, int slots, ReplicaLayout& out) const override {
-    thread_local ArgmaxTree heap;
+    const ReplicateJob job{w, &out};
+    replicate_many({&job, 1}, slots);
+  }
+
+  void replicate_many(std::span<const ReplicateJob> jobs, int slots) const override {
+    bulk_then_tail_many(jobs, slots, options_,
+                        [this](const ReplicateJob& job, int s, int tail, ArgmaxTree& /*heap*/) {
+                          run_tail(job.w, s, tail, *job.out);
+                        });
+  }
+
+ private:
+  // The last `tail` slots, after the D'Hondt bulk.
+  void run_tail(std::span<const double> w, int slots, int tail, ReplicaLayout& out) const {
     thread_local StepArgmax tail_argmax;
-    const int tail = dhondt_bulk(w, slots, options_, heap, out);
     if (tail == 0) return;
     const bool plus = options_.sl_divisor == SainteLagueDivisor::kPlusOne;
     auto priority = [&](int j) {
@@ -49,7 +61,6 @@ class HybridTailReplicator final : public Replicator {
     }
   }
 
- private:
   ReplicateOptions options_;
 };
 

@@ -40,10 +40,23 @@ class PeakTailReplicator final : public Replicator {
   explicit PeakTailReplicator(const ReplicateOptions& options) : options_(options) {}
 
   void replicate(std::span<const double> w, int slots, ReplicaLayout& out) const override {
-    thread_local ArgmaxTree d_heap;
+    const ReplicateJob job{w, &out};
+    replicate_many({&job, 1}, slots);
+  }
+
+  void replicate_many(std::span<const ReplicateJob> jobs, int slots) const override {
+    bulk_then_tail_many(jobs, slots, options_,
+                        [this](const ReplicateJob& job, int s, int tail, ArgmaxTree& heap) {
+                          run_tail(job.w, s, tail, heap, *job.out);
+                        });
+  }
+
+ private:
+  // The last `tail` slots, after the D'Hondt bulk left `d_heap` keyed by the averages w/c.
+  void run_tail(std::span<const double> w, int slots, int tail, ArgmaxTree& d_heap,
+                ReplicaLayout& out) const {
     thread_local StepArgmax s_argmax;
     thread_local StepArgmax h_argmax;
-    const int tail = dhondt_bulk(w, slots, options_, d_heap, out);
     if (tail == 0) return;
     const int n = static_cast<int>(w.size());
     const bool dsh = options_.chooser == TailChooser::kDSH;
@@ -66,7 +79,6 @@ class PeakTailReplicator final : public Replicator {
     }
   }
 
- private:
   // seed001's D/S rule, with its epsilon chain (COMPOSITION.md 4.4 Replicate 3.4-3.6).
   static int choose_ds(double second, int i_d, int i_s, std::span<const double> w,
                        const ReplicaLayout& out) {
