@@ -108,54 +108,60 @@ inline void dhondt_fill(std::span<const double> w, int slots, int end, ArgmaxTre
   }
 }
 
-// Up to this many instances run their D'Hondt bulk side by side (Replicator::replicate_many): one
-// slot's choice waits for the previous slot's division and tree update, so a single instance
+// Up to this many instances hand out their slots side by side (Replicator::replicate_many): one
+// slot's choice waits for the previous slot's division and argmax update, so a single instance
 // leaves the core mostly idle.
 constexpr std::size_t kReplicateLanes = 8;
 
-// D'Hondt for the bulk of the redundant slots of up to kReplicateLanes jobs with the same number of
-// experts, slot by slot side by side: the first red - tail redundant slots (tail_size.cpp) go by
-// D'Hondt, and heaps[k] is left keyed by job k's averages w/c, as dhondt_fill leaves it. Returns
-// the common tail size.
-inline int dhondt_bulk_lanes(std::span<const ReplicateJob> jobs, int slots,
-                             const ReplicateOptions& options,
-                             std::array<ArgmaxTree, kReplicateLanes>& heaps) {
+// COLUMN layout, then D'Hondt steps for the slots n .. end-1, on up to kReplicateLanes jobs with
+// the same number of experts, slot by slot side by side. `Argmax` is ArgmaxTree or BlockArgmax
+// (build / top / update); best[k] is built whenever there are redundant slots and is left keyed by
+// job k's averages w/c, as dhondt_fill leaves its tree.
+template <class Argmax>
+void dhondt_lanes(std::span<const ReplicateJob> jobs, int slots, int end,
+                  std::array<Argmax, kReplicateLanes>& best) {
   const int n = static_cast<int>(jobs.front().w.size());
-  const int red = slots - n;
-  const int tail = red == 0 ? 0 : tail_size(options, red);
   for (std::size_t k = 0; k < jobs.size(); ++k) {
     init_column_layout(n, slots, *jobs[k].out);
     const std::span<const double> w = jobs[k].w;
-    if (red > 0)
-      heaps[k].build(n, [&](int j) { return dhondt_priority(w[static_cast<std::size_t>(j)], 1); });
+    if (slots > n)
+      best[k].build(n, [&](int j) { return dhondt_priority(w[static_cast<std::size_t>(j)], 1); });
   }
-  for (int s = n; s < slots - tail; ++s) {
+  for (int s = n; s < end; ++s) {
     for (std::size_t k = 0; k < jobs.size(); ++k) {
       ReplicaLayout& out = *jobs[k].out;
-      const int e = heaps[k].top();
+      const int e = best[k].top();
       append_replica(s, e, out);
-      heaps[k].update(e, dhondt_priority(jobs[k].w[static_cast<std::size_t>(e)],
-                                         out.cnt[static_cast<std::size_t>(e)]));
+      best[k].update(e, dhondt_priority(jobs[k].w[static_cast<std::size_t>(e)],
+                                        out.cnt[static_cast<std::size_t>(e)]));
     }
   }
-  return tail;
 }
 
-// replicate_many for a bulk-and-tail replicator: the jobs' D'Hondt bulks side by side (groups of
-// kReplicateLanes of one size), then `tail(job, slots, tail, heap)` on each job in turn.
-template <class Tail>
-void bulk_then_tail_many(std::span<const ReplicateJob> jobs, int slots,
-                         const ReplicateOptions& options, Tail tail) {
-  thread_local std::array<ArgmaxTree, kReplicateLanes> heaps;
+// Calls lanes(group) on consecutive groups of up to kReplicateLanes jobs, groups of one job
+// unless all jobs have the same number of experts (lanes step through slots together).
+template <class Lanes>
+void for_each_lane_group(std::span<const ReplicateJob> jobs, Lanes lanes) {
   const std::size_t n = jobs.empty() ? 0 : jobs.front().w.size();
   const bool same_size =
       std::all_of(jobs.begin(), jobs.end(), [&](const ReplicateJob& j) { return j.w.size() == n; });
   const std::size_t group = same_size ? kReplicateLanes : 1;
-  for (std::size_t first = 0; first < jobs.size(); first += group) {
-    const auto lanes = jobs.subspan(first, std::min(group, jobs.size() - first));
-    const int t = dhondt_bulk_lanes(lanes, slots, options, heaps);
+  for (std::size_t first = 0; first < jobs.size(); first += group)
+    lanes(jobs.subspan(first, std::min(group, jobs.size() - first)));
+}
+
+// replicate_many for a bulk-and-tail replicator: the jobs' D'Hondt bulks (the first red - tail
+// redundant slots, tail_size.cpp) side by side, then `tail(job, slots, tail, heap)` on each job.
+template <class Tail>
+void bulk_then_tail_many(std::span<const ReplicateJob> jobs, int slots,
+                         const ReplicateOptions& options, Tail tail) {
+  thread_local std::array<ArgmaxTree, kReplicateLanes> heaps;
+  for_each_lane_group(jobs, [&](std::span<const ReplicateJob> lanes) {
+    const int red = slots - static_cast<int>(lanes.front().w.size());
+    const int t = red == 0 ? 0 : tail_size(options, red);
+    dhondt_lanes(lanes, slots, slots - t, heaps);
     for (std::size_t k = 0; k < lanes.size(); ++k) tail(lanes[k], slots, t, heaps[k]);
-  }
+  });
 }
 
 }  // namespace eplb::detail
