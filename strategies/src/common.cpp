@@ -8,8 +8,8 @@
 #include <utility>
 
 #include "eplb/pipeline.hpp"
-#include "first_extreme.hpp"
-#include "winner_tree.hpp"
+#include "argmax/first_extreme.hpp"
+#include "argmax/winner_tree.hpp"
 
 namespace eplb {
 

@@ -27,7 +27,7 @@
 #include <numeric>
 
 #include "components.hpp"
-#include "first_extreme.hpp"
+#include "argmax/first_extreme.hpp"
 #include "interleaved_lanes.hpp"
 
 namespace eplb::detail {

@@ -16,7 +16,7 @@
 
 #include "components.hpp"
 #include "eplb/pipeline.hpp"
-#include "winner_tree.hpp"
+#include "argmax/winner_tree.hpp"
 
 namespace eplb::detail {
 

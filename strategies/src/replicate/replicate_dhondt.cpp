@@ -11,7 +11,7 @@
 #include <array>
 
 #include "apportion.hpp"
-#include "block_argmax.hpp"
+#include "argmax/block_argmax.hpp"
 
 namespace eplb::detail {
 namespace {
