@@ -25,6 +25,12 @@ struct ReplicaLayout {
   std::vector<int> cnt;    // [experts] replicas per node-local expert
 };
 
+// One replication instance of a batch: node-row weights `w` into `*out`.
+struct ReplicateJob {
+  std::span<const double> w;
+  ReplicaLayout* out = nullptr;
+};
+
 // Replication is three orthogonal parts, applied in this order by the pipeline:
 //   1. a Replicator (apportionment): counts plus a layout with replica ranks. Sequential methods
 //      give the COLUMN layout (slot j < n holds expert j, extras appended in allocation order);
@@ -32,12 +38,6 @@ struct ReplicaLayout {
 //   2. a fix-up (ReplicateOptions::fixup) that may MOVE replicas between experts (section 3.4).
 //   3. the final layout: LOGICAL rebuilds phy2m from the counts; COLUMN keeps it.
 // This is equivalent to every seed's own order, since the LOGICAL layout depends only on counts.
-// One replication instance of a batch: node-row weights `w` into `*out`.
-struct ReplicateJob {
-  std::span<const double> w;
-  ReplicaLayout* out = nullptr;
-};
-
 class Replicator {
  public:
   virtual ~Replicator() = default;

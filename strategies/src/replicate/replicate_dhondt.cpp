@@ -2,8 +2,8 @@
 //
 // Each extra slot goes to ARGMAX_j w[j] / c[j] (lowest index on ties), appended to the column
 // layout. eplb.py rescans all experts per slot (O(red * n)); the block argmax (block_argmax.hpp)
-// picks the same expert in O(sqrt n)-like work without branches on the loads, because every key is
-// the same double eplb.py compares.
+// picks the same expert by two short branch-free scans (the n/8 block maxima, then 8 keys),
+// because every key is the same double eplb.py compares.
 //
 // Known weakness: D'Hondt minimises the largest per-replica load only greedily, one slot at a
 // time, and it ignores how replicas will later be packed onto GPUs.
