@@ -7,9 +7,9 @@
 #include <numeric>
 #include <utility>
 
-#include "eplb/pipeline.hpp"
 #include "argmax/first_extreme.hpp"
 #include "argmax/winner_tree.hpp"
+#include "eplb/pipeline.hpp"
 
 namespace eplb {
 
@@ -23,13 +23,13 @@ std::uint64_t ascending_key(double x) {
   return (bits >> 63) != 0 ? ~bits : bits | (std::uint64_t{1} << 63);
 }
 
-// Insertion sort of key[first, last) (and order alongside), stable: equal keys keep their order.
-void insertion_sort(std::uint64_t* key, int* order, std::size_t first, std::size_t last) {
-  for (std::size_t i = first + 1; i < last; ++i) {
+// Insertion sort of key[0, n) (and order alongside), stable: equal keys keep their order.
+void insertion_sort(std::uint64_t* key, int* order, std::size_t n) {
+  for (std::size_t i = 1; i < n; ++i) {
     const std::uint64_t k = key[i];
     const int o = order[i];
     std::size_t j = i;
-    for (; j > first && k < key[j - 1]; --j) {
+    for (; j > 0 && k < key[j - 1]; --j) {
       key[j] = key[j - 1];
       order[j] = order[j - 1];
     }
@@ -65,7 +65,7 @@ void stable_sort_values(std::span<const double> v, std::vector<int>& order) {
       key[i] = key_of(v[i]);
       order[i] = static_cast<int>(i);
     }
-    insertion_sort(key.data(), order.data(), 0, n);
+    insertion_sort(key.data(), order.data(), n);
     return;
   }
   std::uint64_t lo = key_of(v[0]);
@@ -118,7 +118,7 @@ void stable_sort_values(std::span<const double> v, std::vector<int>& order) {
     sorted_key[pos] = key[i];
     order[pos] = static_cast<int>(i);
   }
-  insertion_sort(sorted_key.data(), order.data(), 0, n);
+  insertion_sort(sorted_key.data(), order.data(), n);
 }
 
 }  // namespace

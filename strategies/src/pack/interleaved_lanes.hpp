@@ -25,9 +25,8 @@ bool pack_interleaved(std::span<const PackJob> jobs, int m, std::array<Lane, kMa
   // Wide instances (the global policy's 32 GPUs and hundreds of labels) keep per-lane label
   // tables too large to interleave in the cache: measured slower than one at a time.
   if (jobs.size() <= 1 || !same_size || m > 16) return false;
-  const std::size_t lanes_used = kMaxLanes;
-  for (std::size_t first = 0; first < jobs.size(); first += lanes_used) {
-    const std::size_t count = std::min(lanes_used, jobs.size() - first);
+  for (std::size_t first = 0; first < jobs.size(); first += kMaxLanes) {
+    const std::size_t count = std::min(kMaxLanes, jobs.size() - first);
     for (std::size_t k = 0; k < count; ++k) start(lanes[k], jobs[first + k]);
     for (std::size_t t = 0; t < n; ++t) {
       for (std::size_t k = 0; k < count; ++k) step(lanes[k], t);

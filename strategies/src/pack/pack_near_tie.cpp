@@ -21,8 +21,8 @@
 #include <limits>
 #include <numeric>
 
-#include "components.hpp"
 #include "argmax/first_extreme.hpp"
+#include "components.hpp"
 #include "interleaved_lanes.hpp"
 
 namespace eplb::detail {

@@ -14,9 +14,9 @@
 #include <span>
 #include <vector>
 
+#include "argmax/winner_tree.hpp"
 #include "components.hpp"
 #include "eplb/pipeline.hpp"
-#include "argmax/winner_tree.hpp"
 
 namespace eplb::detail {
 
@@ -91,32 +91,16 @@ class StepArgmax {
   ArgmaxTree heap_;
 };
 
-// COLUMN layout, then D'Hondt steps for the slots n .. end-1 (the common first phase of every
-// sequential replicator). The tree is built whenever there are redundant slots (even if
-// end == n) and is left keyed by w/c, the current averages, which the peak-aware tail reads.
-inline void dhondt_fill(std::span<const double> w, int slots, int end, ArgmaxTree& heap,
-                        ReplicaLayout& out) {
-  const int n = static_cast<int>(w.size());
-  init_column_layout(n, slots, out);
-  if (slots == n) return;
-  heap.build(n, [&](int j) { return dhondt_priority(w[static_cast<std::size_t>(j)], 1); });
-  for (int s = n; s < end; ++s) {
-    const int e = heap.top();
-    append_replica(s, e, out);
-    heap.update(
-        e, dhondt_priority(w[static_cast<std::size_t>(e)], out.cnt[static_cast<std::size_t>(e)]));
-  }
-}
-
 // Up to this many instances hand out their slots side by side (Replicator::replicate_many): one
 // slot's choice waits for the previous slot's division and argmax update, so a single instance
 // leaves the core mostly idle.
 constexpr std::size_t kReplicateLanes = 8;
 
-// COLUMN layout, then D'Hondt steps for the slots n .. end-1, on up to kReplicateLanes jobs with
-// the same number of experts, slot by slot side by side. `Argmax` is ArgmaxTree or BlockArgmax
-// (build / top / update); best[k] is built whenever there are redundant slots and is left keyed by
-// job k's averages w/c, as dhondt_fill leaves its tree.
+// COLUMN layout, then D'Hondt steps for the slots n .. end-1 (the common first phase of every
+// sequential replicator), on up to kReplicateLanes jobs with the same number of experts, slot by
+// slot side by side. `Argmax` is ArgmaxTree or BlockArgmax (build / top / update); best[k] is
+// built whenever there are redundant slots (even if end == n) and is left keyed by job k's
+// averages w/c, which the peak-aware tail reads.
 template <class Argmax>
 void dhondt_lanes(std::span<const ReplicateJob> jobs, int slots, int end,
                   std::array<Argmax, kReplicateLanes>& best) {
