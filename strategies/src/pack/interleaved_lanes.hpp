@@ -15,16 +15,17 @@ namespace eplb::detail {
 constexpr std::size_t kMaxLanes = 8;
 
 // `start(lane, job)` prepares a lane, `step(lane, t)` places the t-th item, `finish(lane)` ends
-// it. Returns false (doing nothing) unless there are two or more jobs of one size.
+// it. Returns false (doing nothing) unless there are two or more jobs of one size and m <= max_m.
 template <class Lane, class Start, class Step, class Finish>
 bool pack_interleaved(std::span<const PackJob> jobs, int m, std::array<Lane, kMaxLanes>& lanes,
-                      Start start, Step step, Finish finish) {
+                      Start start, Step step, Finish finish, int max_m = 16) {
   const std::size_t n = jobs.empty() ? 0 : jobs.front().w.size();
   const bool same_size =
       std::all_of(jobs.begin(), jobs.end(), [&](const PackJob& j) { return j.w.size() == n; });
-  // Wide instances (the global policy's 32 GPUs and hundreds of labels) keep per-lane label
-  // tables too large to interleave in the cache: measured slower than one at a time.
-  if (jobs.size() <= 1 || !same_size || m > 16) return false;
+  // A packer whose step scans every pack keeps wide instances (the global policy's 32 GPUs and
+  // hundreds of labels) apart: their per-lane label tables measured slower interleaved. One
+  // whose step is a short dependency chain (a winner-tree update) gains at any width.
+  if (jobs.size() <= 1 || !same_size || m > max_m) return false;
   for (std::size_t first = 0; first < jobs.size(); first += kMaxLanes) {
     const std::size_t count = std::min(kMaxLanes, jobs.size() - first);
     for (std::size_t k = 0; k < count; ++k) start(lanes[k], jobs[first + k]);

@@ -21,7 +21,7 @@
 #include <limits>
 #include <numeric>
 
-#include "argmax/first_extreme.hpp"
+#include "argmax/winner_tree.hpp"
 #include "components.hpp"
 #include "interleaved_lanes.hpp"
 
@@ -32,48 +32,46 @@ std::size_t at(int i) { return static_cast<std::size_t>(i); }
 
 constexpr int kNone = std::numeric_limits<int>::max();  // "+inf" label count
 
-// The packs with room, ascending, as compact parallel arrays (the scan reads them in order
-// without an indirection), and the per-(label, pack) replica counts.
+// Per-pack state indexed by pack, and the per-(label, pack) replica counts. The tree holds each
+// open pack's load and +inf for a full one, so its root is the first open pack of least load.
 struct Scratch {
   std::vector<int> order;
   std::vector<int> used;
-  std::vector<int> open_pack;
-  std::vector<double> open_load;
+  std::vector<double> load;
+  std::vector<char> open;
+  WinnerTree<false> tree;
   std::vector<int> same;  // [label * m + pack]; all zero between calls
 };
 
-// The seed's scan over the open packs, branch-free: `lower` and `tie` are its two cases (a tie
-// needs labels; unlabelled, every count is kNone and `s < best_same` never holds). Returns the
-// position in the open arrays.
+// The seed's scan over the open packs in ascending order, branch-free: `lower` and `tie` are its
+// two cases (a tie needs labels; unlabelled, every count is kNone and `s < best_same` never
+// holds). Returns the pack.
 template <bool kLabelled>
-int scan(const Scratch& s, int open, double eps, const int* same_row) {
+int scan(const Scratch& s, int m, double eps, const int* same_row) {
   // Fast exact path: let b be the first open pack of least load. If every other open pack q is
   // clearly heavier (b + eps < q and |q - b| > eps, in the very floating-point expressions the
   // scan evaluates), the scan takes b when it reaches it (the `lower` case, whatever it held
   // before) and nothing after it (q + eps < b is impossible for q >= b, and no q is a tie), so b
-  // is its result. The test has no loop-carried dependency, unlike the scan itself.
+  // is its result. Both tests are monotone in q, so the least other load (the tree's runner-up;
+  // +inf for full packs, which pass) decides them for all q at once.
   {
-    const double* load = s.open_load.data();
-    const int b = first_least(load, open);
-    const double least = load[b];
+    const double least = s.tree.top_key();
     const double bound = least + eps;
-    int close = 0;
-    for (int k = 0; k < open; ++k)
-      close += (k != b) & ((!(bound < load[k])) | (std::abs(load[k] - least) <= eps));
-    if (close == 0) return b;
+    const double second = s.tree.second_key();
+    if (bound < second && !(std::abs(second - least) <= eps)) return s.tree.top();
   }
   int best = -1;
   double best_load = std::numeric_limits<double>::infinity();
   int best_same = kNone;
-  for (int k = 0; k < open; ++k) {
-    const double lp = s.open_load[at(k)];
-    const int c = kLabelled ? same_row[s.open_pack[at(k)]] : kNone;
+  for (int p = 0; p < m; ++p) {
+    const double lp = s.load[at(p)];
+    const int c = kLabelled ? same_row[p] : kNone;
     // best < 0: the first open pack is always a candidate; with pack loads at +inf (a row whose
     // sum overflows) `lp + eps < inf` never holds, and no choice would index pack -1.
     const bool lower = best < 0 || lp + eps < best_load;
     const bool tie = kLabelled && std::abs(lp - best_load) <= eps && c < best_same;
-    const bool take = lower || tie;
-    best = take ? k : best;
+    const bool take = s.open[at(p)] != 0 && (lower || tie);
+    best = take ? p : best;
     best_load = take ? lp : best_load;
     best_same = take ? c : best_same;
   }
@@ -98,13 +96,12 @@ class Lane {
     const int num_labels = labelled_ ? *std::max_element(labels.begin(), labels.end()) + 1 : 0;
     sort_desc(w, s_.order);
     s_.used.assign(at(m), 0);
-    s_.open_pack.resize(at(m));
-    std::iota(s_.open_pack.begin(), s_.open_pack.end(), 0);
-    s_.open_load.assign(at(m), 0.0);
+    s_.load.assign(at(m), 0.0);
+    s_.open.assign(at(m), 1);
+    s_.tree.build(m, [](int) { return 0.0; });
     if (s_.same.size() < at(m) * at(num_labels)) s_.same.resize(at(m) * at(num_labels), 0);
     out.pack.resize(at(n));
     out.rank.resize(at(n));
-    open_ = m;
   }
 
   // Places the t-th heaviest item.
@@ -112,19 +109,15 @@ class Lane {
     const int i = s_.order[t];
     const int label = labelled_ ? labels_[at(i)] : 0;
     int* same_row = s_.same.data() + at(label) * at(m_);
-    const int k =
-        labelled_ ? scan<true>(s_, open_, eps_, same_row) : scan<false>(s_, open_, eps_, nullptr);
-    const int best = s_.open_pack[at(k)];
+    const int best =
+        labelled_ ? scan<true>(s_, m_, eps_, same_row) : scan<false>(s_, m_, eps_, nullptr);
     out_->pack[at(i)] = best;
     out_->rank[at(i)] = s_.used[at(best)];
-    s_.open_load[at(k)] += w_[at(i)];
+    s_.load[at(best)] += w_[at(i)];
     if (labelled_) ++same_row[best];
-    if (++s_.used[at(best)] == cap_) {
-      // Close the pack; the others keep their ascending order.
-      s_.open_pack.erase(s_.open_pack.begin() + k);
-      s_.open_load.erase(s_.open_load.begin() + k);
-      --open_;
-    }
+    const bool full = ++s_.used[at(best)] == cap_;
+    s_.open[at(best)] = full ? 0 : 1;
+    s_.tree.update(best, full ? std::numeric_limits<double>::infinity() : s_.load[at(best)]);
   }
 
   // Leaves the label counters zero for the next call.
@@ -142,7 +135,6 @@ class Lane {
   int cap_ = 0;
   bool labelled_ = false;
   double eps_ = 0.0;
-  int open_ = 0;
   Scratch s_;
 };
 
@@ -161,7 +153,8 @@ class NearTiePacker final : public Packer {
     const bool interleaved = pack_interleaved(
         jobs, m, lanes,
         [m](Lane& lane, const PackJob& job) { lane.start(job.w, m, job.labels, *job.out); },
-        [](Lane& lane, std::size_t t) { lane.step(t); }, [](Lane& lane) { lane.finish(); });
+        [](Lane& lane, std::size_t t) { lane.step(t); }, [](Lane& lane) { lane.finish(); },
+        std::numeric_limits<int>::max());
     if (!interleaved) Packer::pack_many(jobs, m);
   }
 };
