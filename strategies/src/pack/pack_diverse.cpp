@@ -26,7 +26,7 @@
 #include <limits>
 #include <numeric>
 
-#include "argmax/first_extreme.hpp"
+#include "argmax/winner_tree.hpp"
 #include "components.hpp"
 #include "interleaved_lanes.hpp"
 
@@ -40,10 +40,9 @@ constexpr double kTie = 1e-12;
 struct Scratch {
   std::vector<int> order;
   std::vector<double> load;  // [pack] greedy-accumulated loads (the micro swap reads them)
-  // The packs with room, ascending, as compact parallel arrays (pack, load, items).
-  std::vector<int> open_pack;
-  std::vector<double> open_load;
-  std::vector<int> open_used;
+  std::vector<int> used;     // [pack] items placed
+  std::vector<char> open;    // [pack] has room
+  WinnerTree<false> tree;    // each open pack's load, +inf for a full one
   std::vector<int> hist;  // [pack * num_labels + label], label counts per pack; zero between calls
   std::vector<std::size_t> touched;  // hist entries this call incremented
   std::vector<char> seen;            // [label], the duplicate check; false between calls
@@ -64,7 +63,6 @@ struct Lane {
   int m = 0;
   int cap = 0;
   int num_labels = 0;
-  int open = 0;
   bool has_dup = false;
   double eps = 0.0;
 };
@@ -95,7 +93,7 @@ class DiversePacker final : public Packer {
         !pack_interleaved(
             jobs, m, lanes,
             [m](Lane& lane, const PackJob& job) { start(lane, job.w, m, job.labels, *job.out); },
-            step, [this](Lane& lane) { finish(lane); })) {
+            step, [this](Lane& lane) { finish(lane); }, std::numeric_limits<int>::max())) {
       Packer::pack_many(jobs, m);
     }
   }
@@ -124,10 +122,9 @@ class DiversePacker final : public Packer {
 
     sort_desc(w, s.order);
     s.load.assign(at(m), 0.0);
-    s.open_pack.resize(at(m));
-    std::iota(s.open_pack.begin(), s.open_pack.end(), 0);
-    s.open_load.assign(at(m), 0.0);
-    s.open_used.assign(at(m), 0);
+    s.used.assign(at(m), 0);
+    s.open.assign(at(m), 1);
+    s.tree.build(m, [](int) { return 0.0; });
     s.touched.clear();
     out.pack.resize(at(n));
     out.rank.resize(at(n));
@@ -137,7 +134,6 @@ class DiversePacker final : public Packer {
       for (const double x : w) sum += x;
       lane.eps = 1e-6 * (sum / n);
     }
-    lane.open = m;
   }
 
   // Places the t-th heaviest item (the greedy pass).
@@ -146,26 +142,21 @@ class DiversePacker final : public Packer {
     Packing& out = *lane.out;
     const int i = s.order[t];
     const double x = lane.w[at(i)];
-    const int k = lane.has_dup ? scan_projected(s, lane.open, x, lane.eps,
-                                                s.hist.data() + lane.labels[at(i)], lane.num_labels)
-                               : scan_plain(s, lane.open);
-    const int best = s.open_pack[at(k)];
+    const int best = lane.has_dup
+                         ? scan_projected(s, lane.m, x, lane.eps,
+                                          s.hist.data() + lane.labels[at(i)], lane.num_labels)
+                         : scan_plain(s, lane.m);
     out.pack[at(i)] = best;
-    out.rank[at(i)] = s.open_used[at(k)];
-    s.open_load[at(k)] += x;
-    s.load[at(best)] = s.open_load[at(k)];
+    out.rank[at(i)] = s.used[at(best)];
+    s.load[at(best)] += x;
     if (!lane.labels.empty()) {
       const std::size_t entry = at(best * lane.num_labels + lane.labels[at(i)]);
       ++s.hist[entry];
       s.touched.push_back(entry);
     }
-    if (++s.open_used[at(k)] == lane.cap) {
-      // Close the pack; the others keep their ascending order.
-      s.open_pack.erase(s.open_pack.begin() + k);
-      s.open_load.erase(s.open_load.begin() + k);
-      s.open_used.erase(s.open_used.begin() + k);
-      --lane.open;
-    }
+    const bool full = ++s.used[at(best)] == lane.cap;
+    s.open[at(best)] = full ? 0 : 1;
+    s.tree.update(best, full ? std::numeric_limits<double>::infinity() : s.load[at(best)]);
   }
 
   // The micro swap, then the label counters back to zero for the next call.
@@ -176,65 +167,64 @@ class DiversePacker final : public Packer {
     for (const std::size_t entry : s.touched) s.hist[entry] = 0;
   }
 
-  // No duplicate labels: the first pack of least load, a later pack within kTie taking over if it
-  // holds fewer items (the seed's scan, branch-free). Returns the position in the open arrays.
-  static int scan_plain(const Scratch& s, int open) {
-    // Fast exact path: if the first pack of least load has no other pack within kTie, the scan
-    // takes it when it reaches it (its load is below every earlier one) and nothing after it.
+  // No duplicate labels: the first open pack of least load, a later pack within kTie taking over
+  // if it holds fewer items (the seed's scan over the open packs in ascending order,
+  // branch-free). Returns the pack.
+  static int scan_plain(const Scratch& s, int m) {
+    // Fast exact path: if the first open pack of least load has no other open pack within kTie,
+    // the scan takes it when it reaches it (its load is below every earlier one) and nothing
+    // after it. |q - least| grows with q, so the least other load (the tree's runner-up; +inf for
+    // full packs, which pass) decides it for every q. A +inf least (an overflowing row) may be a
+    // full pack's: the scan decides.
     {
-      const double* load = s.open_load.data();
-      const int b = first_least(load, open);
-      int close = 0;
-      for (int k = 0; k < open; ++k) close += (k != b) & (std::abs(load[k] - load[b]) <= kTie);
-      if (close == 0) return b;
+      const double least = s.tree.top_key();
+      if (least < std::numeric_limits<double>::infinity() &&
+          !(std::abs(s.tree.second_key() - least) <= kTie))
+        return s.tree.top();
     }
-    int best = 0;
-    for (int k = 1; k < open; ++k) {
-      const double lp = s.open_load[at(k)];
-      const double lb = s.open_load[at(best)];
+    int best = -1;
+    for (int p = 0; p < m; ++p) {
+      const bool first = best < 0;
+      const int b = first ? p : best;
+      const double lp = s.load[at(p)];
+      const double lb = s.load[at(b)];
       const bool take =
-          lp < lb || (std::abs(lp - lb) <= kTie && s.open_used[at(k)] < s.open_used[at(best)]);
-      best = take ? k : best;
+          s.open[at(p)] != 0 &&
+          (first || lp < lb || (std::abs(lp - lb) <= kTie && s.used[at(p)] < s.used[at(b)]));
+      best = take ? p : best;
     }
     return best;
   }
 
   // Duplicate labels: packs judged by their projected load; within eps of the best, fewer
   // replicas of the item's label win, then fewer items. `hist_col` points at the item's label in
-  // pack 0's histogram row (stride num_labels).
-  static int scan_projected(const Scratch& s, int open, double x, double eps, const int* hist_col,
+  // pack 0's histogram row (stride num_labels). Returns the pack.
+  static int scan_projected(const Scratch& s, int m, double x, double eps, const int* hist_col,
                             int num_labels) {
-    // Fast exact path, as in the near-tie packer: let b be the first pack of least projected load.
-    // If every other pack q is clearly heavier (b + eps < q and |q - b| > eps, in the scan's own
-    // floating-point expressions), the scan takes b (`lower`, or as the first pack) and nothing
-    // after it, so b is its result; the test has no loop-carried dependency.
+    // Fast exact path, as in the near-tie packer: let b be the first open pack of least load.
+    // If every other open pack q is clearly heavier after taking the item (b + x + eps < q + x
+    // and |(q + x) - (b + x)| > eps, in the scan's own floating-point expressions), the scan
+    // takes b (`lower`, or as the first pack) and nothing after it. Adding x and both tests are
+    // monotone in q, so the least other load (the tree's runner-up) decides them for every q;
+    // and when they hold, b + x is the strict least projected load, the scan's own b.
     {
-      thread_local std::vector<double> base;
-      base.resize(at(open));
-      for (int k = 0; k < open; ++k) base[at(k)] = s.open_load[at(k)] + x;
-      const int b = first_least(base.data(), open);
-      const double least = base[at(b)];
-      const double bound = least + eps;
-      int close = 0;
-      for (int k = 0; k < open; ++k) {
-        const double q = base[at(k)];
-        close += (k != b) & ((!(bound < q)) | (std::abs(q - least) <= eps));
-      }
-      if (close == 0) return b;
+      const double least = s.tree.top_key() + x;
+      const double second = s.tree.second_key() + x;
+      if (least + eps < second && !(std::abs(second - least) <= eps)) return s.tree.top();
     }
-    int best = 0;
-    double best_base = s.open_load[0] + x;
-    int best_rep = hist_col[static_cast<std::ptrdiff_t>(s.open_pack[0]) * num_labels];
-    int best_used = s.open_used[0];
-    for (int k = 1; k < open; ++k) {
-      const double base = s.open_load[at(k)] + x;
-      const int rep = hist_col[static_cast<std::ptrdiff_t>(s.open_pack[at(k)]) * num_labels];
-      const int used = s.open_used[at(k)];
-      const bool lower = base + eps < best_base;
+    int best = -1;
+    double best_base = std::numeric_limits<double>::infinity();
+    int best_rep = 0;
+    int best_used = 0;
+    for (int p = 0; p < m; ++p) {
+      const double base = s.load[at(p)] + x;
+      const int rep = hist_col[static_cast<std::ptrdiff_t>(p) * num_labels];
+      const int used = s.used[at(p)];
+      const bool lower = best < 0 || base + eps < best_base;
       const bool tie = std::abs(base - best_base) <= eps &&
                        (rep < best_rep || (rep == best_rep && used < best_used));
-      const bool take = lower || tie;
-      best = take ? k : best;
+      const bool take = s.open[at(p)] != 0 && (lower || tie);
+      best = take ? p : best;
       best_base = take ? base : best_base;
       best_rep = take ? rep : best_rep;
       best_used = take ? used : best_used;
