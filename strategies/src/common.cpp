@@ -138,9 +138,13 @@ void pack_loads(std::span<const double> w, int m, const Packing& p, std::vector<
 
 void rerank(int pack, Packing& p) {
   thread_local std::vector<int> items;
+  pack_members(pack, p, items);
+  rerank_members(items, p);
+}
+
+void rerank_members(std::span<const int> items, Packing& p) {
   thread_local std::vector<int> sorted;
   thread_local std::vector<int> count;
-  pack_members(pack, p, items);
   // Ranks are small non-negative positions (a swap leaves one pack with a gap and a duplicate),
   // so a stable counting sort by rank over the members in ascending index gives the
   // (rank, index) order without comparisons.
@@ -152,13 +156,14 @@ void rerank(int pack, Packing& p) {
     top = std::max(top, r);
   }
   if (!small || top >= 4 * static_cast<int>(items.size()) + 16) {
-    std::sort(items.begin(), items.end(), [&](int a, int b) {
+    sorted.assign(items.begin(), items.end());
+    std::sort(sorted.begin(), sorted.end(), [&](int a, int b) {
       const int ra = p.rank[static_cast<std::size_t>(a)];
       const int rb = p.rank[static_cast<std::size_t>(b)];
       return ra < rb || (ra == rb && a < b);
     });
-    for (std::size_t k = 0; k < items.size(); ++k)
-      p.rank[static_cast<std::size_t>(items[k])] = static_cast<int>(k);
+    for (std::size_t k = 0; k < sorted.size(); ++k)
+      p.rank[static_cast<std::size_t>(sorted[k])] = static_cast<int>(k);
     return;
   }
   count.assign(static_cast<std::size_t>(top) + 2, 0);

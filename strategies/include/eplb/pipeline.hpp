@@ -170,6 +170,8 @@ void sort_asc(std::span<const double> v, std::vector<int>& order);
 void pack_loads(std::span<const double> w, int m, const Packing& p, std::vector<double>& loads);
 // RERANK(pack): items of `pack` ordered by (rank, item index) get ranks 0..k-1.
 void rerank(int pack, Packing& p);
+// RERANK given the pack's items in ascending item index (as pack_members lists them).
+void rerank_members(std::span<const int> items, Packing& p);
 // The items of `pack`, in ascending item index ("items of pack p", section 1.3).
 void pack_members(int pack, const Packing& p, std::vector<int>& items);
 // TOPK / BOTTOMK (section 1.3) over a subset: the first min(k, items.size()) entries of `items`

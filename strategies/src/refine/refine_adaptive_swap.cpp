@@ -29,6 +29,7 @@
 
 #include "components.hpp"
 #include "eplb/error.hpp"
+#include "refine_swap.hpp"
 
 namespace eplb::detail {
 namespace {
@@ -50,14 +51,15 @@ class AdaptiveSwapRefiner final : public Refiner {
     thread_local std::vector<double> load;
     thread_local std::vector<int> order;
     thread_local std::vector<int> lights;
-    thread_local std::vector<int> heavy;
-    thread_local std::vector<std::vector<int>> light;  // items of each light candidate
+    thread_local PackMembers members;
+    thread_local std::vector<std::span<const int>> light;  // items of each light candidate
     thread_local std::vector<int> top;
     thread_local std::vector<int> bottom;
     thread_local std::vector<int> top2;
     thread_local std::vector<int> bottom2;
 
     pack_loads(w, m, p, load);
+    members.build(p, m);
     double sum = 0.0;
     for (const double x : load) sum += x;
     const double spread0 =
@@ -75,7 +77,10 @@ class AdaptiveSwapRefiner final : public Refiner {
       }
       if (l0 == h && lights.size() == 1) return;
 
-      gather(p, h, lights, heavy, light);
+      // The heavy pack's items, and each light candidate's (none for h itself).
+      const std::span<const int> heavy = members.of(h);
+      light.clear();
+      for (const int l : lights) light.push_back(l == h ? std::span<const int>() : members.of(l));
       top_k(w, heavy, k_, top);
 
       // Best 1x1 swap over the light candidates; the first minimum wins.
@@ -116,39 +121,23 @@ class AdaptiveSwapRefiner final : public Refiner {
           if (nd22 + kTie < best_nd && nd22 + kTie < delta) {
             move(w, a1, b1, h, l0, p, load);
             move(w, a2, b2, h, l0, p, load);
-            rerank(h, p);
-            rerank(l0, p);
+            members.swap(a1, h, b1, l0);
+            members.swap(a2, h, b2, l0);
+            rerank_members(members.of(h), p);
+            rerank_members(members.of(l0), p);
             continue;
           }
         }
       }
       if (!(best_nd + kTie < delta)) return;
       move(w, best_a, best_b, h, best_l, p, load);
-      rerank(h, p);
-      rerank(best_l, p);
+      members.swap(best_a, h, best_b, best_l);
+      rerank_members(members.of(h), p);
+      rerank_members(members.of(best_l), p);
     }
   }
 
  private:
-  // One pass over the items: those of h, and those of each light candidate other than h, each in
-  // ascending item index.
-  static void gather(const Packing& p, int h, const std::vector<int>& lights,
-                     std::vector<int>& heavy, std::vector<std::vector<int>>& light) {
-    heavy.clear();
-    if (light.size() < lights.size()) light.resize(lights.size());
-    for (std::size_t c = 0; c < lights.size(); ++c) light[c].clear();
-    for (std::size_t i = 0; i < p.pack.size(); ++i) {
-      const int q = p.pack[i];
-      if (q == h) {
-        heavy.push_back(static_cast<int>(i));
-        continue;
-      }
-      for (std::size_t c = 0; c < lights.size(); ++c) {
-        if (lights[c] == q) light[c].push_back(static_cast<int>(i));
-      }
-    }
-  }
-
   // Swaps item a (in pack h) with item b (in pack l) and updates both loads in the seed's order.
   static void move(std::span<const double> w, int a, int b, int h, int l, Packing& p,
                    std::vector<double>& load) {

@@ -5,7 +5,8 @@
 // (stop if D <= 1e-9), T = TOPK of h's items by weight, B = BOTTOMK of l's items (ties to the
 // lower item index). Over a in T (largest first), then b in B (smallest first), the pair with the
 // first minimum of |D - 2(w[a] - w[b])| is swapped if that beats D - 1e-9; both packs are then
-// re-ranked (RERANK, heavy first). Cost per step: O(n) for the loads plus O(cap log k + k^2).
+// re-ranked (RERANK, heavy first). Cost: O(n) once per call (loads and every pack's items,
+// refine_swap.hpp), then O(m + cap log k + k^2) per step.
 //
 // Origin: seed004 "k2_refine_and_stronger_replication_fix" (K2_REFINE, k = 2, steps = 2, both
 // stages; COMPOSITION.md section 4.3), generalised to any k >= 1.
@@ -33,24 +34,23 @@ class KSwapRefiner final : public Refiner {
   explicit KSwapRefiner(const StageOptions& options) : options_(options) {}
 
   void refine(std::span<const double> w, int m, Packing& p) const override {
+    thread_local SwapState state;
+    if (options_.steps <= 0) return;
+    state.build(w, m, p);
     for (int step = 0; step < options_.steps; ++step) {
-      if (!step_once(w, m, p)) break;
+      if (!step_once(w, p, state)) break;
     }
   }
 
  private:
-  bool step_once(std::span<const double> w, int m, Packing& p) const {
-    thread_local std::vector<double> loads;
-    thread_local std::vector<int> members;
+  bool step_once(std::span<const double> w, Packing& p, SwapState& state) const {
     thread_local std::vector<int> top;
     thread_local std::vector<int> bottom;
-    const ExtremePacks e = extreme_packs(w, m, p, loads);
+    const ExtremePacks e = state.extremes();
     const double delta = e.gap;
     if (delta <= 1e-9) return false;
-    pack_members(e.heavy, p, members);
-    top_k(w, members, options_.k, top);
-    pack_members(e.light, p, members);
-    bottom_k(w, members, options_.k, bottom);
+    top_k(w, state.members(e.heavy), options_.k, top);
+    bottom_k(w, state.members(e.light), options_.k, bottom);
     double best = 0.0;
     int best_a = -1;
     int best_b = -1;
@@ -66,7 +66,7 @@ class KSwapRefiner final : public Refiner {
       }
     }
     if (best_a < 0 || !(best < delta - 1e-9)) return false;
-    swap_and_rerank(e, best_a, best_b, p);
+    state.swap_and_rerank(e, best_a, best_b, p);
     return true;
   }
 

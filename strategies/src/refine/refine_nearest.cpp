@@ -6,7 +6,8 @@
 // l's items (sorted ascending, stable) finds the first weight >= w[a] - D/2; that position and the
 // one before it are the candidates, scored by |D - 2(w[a] - w[b])|, the gap after the swap. The
 // first minimum is swapped if it beats D - 1e-9; both packs are then re-ranked (RERANK, heavy
-// first). Cost per step: O(n) for the loads plus O(cap log cap).
+// first). Cost: O(n) once per call (loads and every pack's items, refine_swap.hpp), then
+// O(m + cap log cap) per step.
 //
 // Options: `steps`; with `adapt`, one extra step when the initial imbalance is large: mean0 > 0
 // and (max(L0) - min(L0)) / mean0 > adapt_threshold (and no refinement at all when steps == 0).
@@ -36,11 +37,12 @@ class NearestRefiner final : public Refiner {
   explicit NearestRefiner(const StageOptions& options) : options_(options) {}
 
   void refine(std::span<const double> w, int m, Packing& p) const override {
-    thread_local std::vector<double> loads;
+    thread_local SwapState state;
     int steps = options_.steps;
     if (steps <= 0) return;
+    state.build(w, m, p);
     if (options_.adapt) {
-      pack_loads(w, m, p, loads);
+      const std::vector<double>& loads = state.loads();
       const auto [lo, hi] = std::minmax_element(loads.begin(), loads.end());
       const double delta0 = *hi - *lo;
       double sum = 0.0;
@@ -49,26 +51,26 @@ class NearestRefiner final : public Refiner {
       if (mean0 > 0.0 && delta0 / mean0 > options_.adapt_threshold) ++steps;
     }
     for (int step = 0; step < steps; ++step) {
-      if (!step_once(w, m, p, loads)) break;
+      if (!step_once(w, p, state)) break;
     }
   }
 
  private:
   // One NEAREST_REFINE iteration; false when it stops (gap too small or no improving swap).
-  static bool step_once(std::span<const double> w, int m, Packing& p, std::vector<double>& loads) {
-    thread_local std::vector<int> heavy;
+  static bool step_once(std::span<const double> w, Packing& p, SwapState& state) {
     thread_local std::vector<int> light;
     thread_local std::vector<double> light_w;
-    const ExtremePacks e = extreme_packs(w, m, p, loads);
+    const ExtremePacks e = state.extremes();
     const double delta = e.gap;
     if (delta <= 1e-9) return false;
-    pack_members(e.heavy, p, heavy);
-    pack_members(e.light, p, light);
+    const std::span<const int> heavy = state.members(e.heavy);
+    const std::span<const int> light_items = state.members(e.light);
     // SORT_ASC of the light items by weight, equal weights by ascending item index: the members
     // come in ascending index, so a stable insertion sort (a pack holds a handful of items).
-    light_w.resize(light.size());
-    for (std::size_t k = 0; k < light.size(); ++k) {
-      const int item = light[k];
+    light.resize(light_items.size());
+    light_w.resize(light_items.size());
+    for (std::size_t k = 0; k < light_items.size(); ++k) {
+      const int item = light_items[k];
       const double x = w[static_cast<std::size_t>(item)];
       std::size_t j = k;
       for (; j > 0 && x < light_w[j - 1]; --j) {
@@ -98,7 +100,7 @@ class NearestRefiner final : public Refiner {
       }
     }
     if (!(best < delta - 1e-9)) return false;
-    swap_and_rerank(e, best_a, light[static_cast<std::size_t>(best_k)], p);
+    state.swap_and_rerank(e, best_a, light[static_cast<std::size_t>(best_k)], p);
     return true;
   }
 
