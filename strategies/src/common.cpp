@@ -24,15 +24,25 @@ std::uint64_t ascending_key(double x) {
 }
 
 // Insertion sort of key[0, n) (and order alongside), stable: equal keys keep their order.
+// The sorted prefix's greatest key stays in a register: an element already in place (most of
+// them after the bucket pass) costs one compare, not a reload of the key just stored, whose
+// store-to-load forwarding would chain every element to the previous one.
 void insertion_sort(std::uint64_t* key, int* order, std::size_t n) {
+  if (n == 0) return;
+  std::uint64_t last = key[0];
   for (std::size_t i = 1; i < n; ++i) {
     const std::uint64_t k = key[i];
+    if (k >= last) {
+      last = k;
+      continue;
+    }
     const int o = order[i];
     std::size_t j = i;
-    for (; j > 0 && k < key[j - 1]; --j) {
+    do {
       key[j] = key[j - 1];
       order[j] = order[j - 1];
-    }
+      --j;
+    } while (j > 0 && k < key[j - 1]);
     key[j] = k;
     order[j] = o;
   }
