@@ -232,8 +232,10 @@ void bottom_k(std::span<const double> w, std::span<const int> items, int k, std:
 
 namespace {
 
-// Up to this many packs, the lightest is found by first_least; beyond, by a winner tree.
-constexpr int kMaxScanPacks = 32;
+// Up to this many packs, the lightest is found by first_least; beyond, by a winner tree. At 32
+// packs (the global policy's GPUs) the tree's five-level path update, overlapped across the
+// lanes, measured 5-13% faster than the 16-instruction-pair scan, with 8% fewer instructions.
+constexpr int kMaxScanPacks = 16;
 
 }  // namespace
 
@@ -302,9 +304,6 @@ void greedy_lanes_any(std::span<const PackJob> jobs, int m, std::vector<double>*
       break;
     case 8:
       greedy_lanes<8>(jobs, m, loads_out);
-      break;
-    case 32:
-      greedy_lanes<32>(jobs, m, loads_out);
       break;
     default:
       greedy_lanes<0>(jobs, m, loads_out);
