@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <numeric>
 
@@ -211,6 +212,35 @@ class DiversePacker final : public Packer {
       const double least = s.tree.top_key() + x;
       const double second = s.tree.second_key() + x;
       if (least + eps < second && !(std::abs(second - least) <= eps)) return s.tree.top();
+      // Exact ties at the least projected load (typically the empty packs at the start): if
+      // every open pack not exactly at `least` is clearly heavier as above, the scan takes the
+      // first tied pack (`lower`), then a later tied pack only on fewer replicas of the label,
+      // then fewer items (`tie`); a heavier pack is neither. One pass without a loop-carried
+      // choice; a +inf least (an overflowing row) is left to the scan.
+      if (least == second && least < std::numeric_limits<double>::infinity()) {
+        const auto tie_key = [&](int p) {  // (replicas of the label, items), lexicographic
+          return (static_cast<std::uint64_t>(hist_col[static_cast<std::ptrdiff_t>(p) * num_labels])
+                  << 32) |
+                 static_cast<std::uint32_t>(s.used[at(p)]);
+        };
+        int close = 0;
+        std::uint64_t least_key = std::numeric_limits<std::uint64_t>::max();
+        for (int p = 0; p < m; ++p) {
+          const double base = s.load[at(p)] + x;
+          const bool open = s.open[at(p)] != 0;
+          const bool tied = open && base == least;
+          close +=
+              (open && !tied && (!(least + eps < base) || std::abs(base - least) <= eps)) ? 1 : 0;
+          least_key =
+              std::min(least_key, tied ? tie_key(p) : std::numeric_limits<std::uint64_t>::max());
+        }
+        if (close == 0) {
+          for (int p = 0; p < m; ++p) {
+            if (s.open[at(p)] != 0 && s.load[at(p)] + x == least && tie_key(p) == least_key)
+              return p;
+          }
+        }
+      }
     }
     int best = -1;
     double best_base = std::numeric_limits<double>::infinity();

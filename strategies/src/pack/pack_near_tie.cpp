@@ -59,6 +59,29 @@ int scan(const Scratch& s, int m, double eps, const int* same_row) {
     const double bound = least + eps;
     const double second = s.tree.second_key();
     if (bound < second && !(std::abs(second - least) <= eps)) return s.tree.top();
+    // Exact ties at the least load (typically the empty packs at the start): if every open pack
+    // not exactly at `least` is clearly heavier as above, the scan takes the first tied pack
+    // (`lower`), then a later tied pack only on a lower label count (`tie`; a heavier pack is
+    // neither lower nor tied): the first tied pack of least count. One pass without a
+    // loop-carried choice; a +inf least (an overflowing row) is left to the scan.
+    if (least == second && least < std::numeric_limits<double>::infinity()) {
+      int close = 0;
+      int least_same = kNone;
+      for (int p = 0; p < m; ++p) {
+        const double lp = s.load[at(p)];
+        const bool open = s.open[at(p)] != 0;
+        const bool tied = open && lp == least;
+        close += (open && !tied && (!(bound < lp) || std::abs(lp - least) <= eps)) ? 1 : 0;
+        least_same = std::min(least_same, tied && kLabelled ? same_row[p] : kNone);
+      }
+      if (close == 0) {
+        for (int p = 0; p < m; ++p) {
+          if (s.open[at(p)] != 0 && s.load[at(p)] == least &&
+              (kLabelled ? same_row[p] : kNone) == least_same)
+            return p;
+        }
+      }
+    }
   }
   int best = -1;
   double best_load = std::numeric_limits<double>::infinity();
