@@ -144,6 +144,29 @@ TEST(Waterfill, MatchesTheLiteralAlgorithmOnRandomRows) {
   }
 }
 
+// Rows near the ends of the double range: quotients near the subnormal range, where the
+// single-expert threshold is not searched, and huge weights.
+TEST(Waterfill, MatchesTheLiteralAlgorithmAtExtremeScales) {
+  std::uint64_t state = 7;
+  auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return state >> 33;
+  };
+  int rows = 0;
+  for (const double scale : {1e-320, 1e-310, 1e-300, 1e-30, 1e30, 1e300}) {
+    for (int t = 0; t < 300; ++t) {
+      const int n = 1 + static_cast<int>(next() % 24);
+      const int slots = n + static_cast<int>(next() % static_cast<std::uint64_t>(3 * n + 1));
+      std::vector<double> w(static_cast<std::size_t>(n));
+      for (double& x : w) x = static_cast<double>(next() % 1000) * scale;
+      ASSERT_EQ(waterfill(w, slots).cnt, literal_waterfill(w, slots))
+          << "scale " << scale << " row " << t;
+      ++rows;
+    }
+  }
+  EXPECT_EQ(rows, 1800);
+}
+
 TEST(Waterfill, RejectsZeroIterations) {
   ReplicateOptions o;
   o.kind = ReplicateKind::kWaterfill;

@@ -14,7 +14,9 @@
 // LOGICAL layout apply to it as to any count-only method.
 //
 // Speed: each bisection step re-divides only the experts whose term can still change between lo
-// and hi (see Bisection), which gives the same decisions as the full sum at a fraction of the cost.
+// and hi (see Bisection), which gives the same decisions as the full sum at a fraction of the cost;
+// once a single expert is left (most of the 40 steps), the steps compare mid with that expert's
+// exact threshold instead of dividing; and the counts at hi are the terms already evaluated there.
 //
 // Known weaknesses:
 //  * The counts equal D'Hondt's on every layer we measured except all-zero node rows (which it
@@ -92,6 +94,51 @@ class Bisection {
     open_.resize(kept);
   }
 
+  // With one unsettled expert j left, s(mid) <= slots is fl(w[j] / mid) <= K for the integer
+  // K = slots - settled sum (max(ceil(q), 1) <= K iff q <= K, for K >= 1), which is monotone in
+  // mid: it holds exactly for mid >= t, the least double where it does. Then the remaining steps
+  // compare mid with t, without the division that chains one step to the next. `t` gets that
+  // threshold (+inf when K < 1: no mid fits). False when there is not exactly one unsettled
+  // expert, or t is not within a few ulps of w[j] / K (a quotient near the subnormal range).
+  bool single_threshold(std::span<const double> w, int slots, double& t) const {
+    if (open_.size() != 1) return false;
+    const double x = w[at(open_.front())];
+    const double k = slots - settled_sum_;
+    if (k < 1.0) {
+      t = std::numeric_limits<double>::infinity();
+      return true;
+    }
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    double guess = x / k;
+    if (!(guess >= std::numeric_limits<double>::min())) return false;
+    for (int step = 0; step < 8; ++step) {
+      if (x / guess <= k) {
+        const double below = std::nextafter(guess, 0.0);
+        if (!(x / below <= k)) {
+          t = guess;
+          return true;
+        }
+        guess = below;
+      } else {
+        guess = std::nextafter(guess, kInf);
+      }
+    }
+    return false;
+  }
+
+  // Ends the bisection of single_threshold's expert at the final hi.
+  void settle_single(std::span<const double> w, double hi) {
+    const std::size_t j = at(open_.front());
+    at_hi_[j] = std::max(std::ceil(w[j] / hi), 1.0);
+    settled_sum_ += at_hi_[j];
+    open_.clear();
+  }
+
+  // max(ceil(w[j] / hi), 1) at the current hi: every term was last evaluated at some earlier hi
+  // (or is 1 at the start, where hi >= every weight) and, if it changed since, it was not yet
+  // settled, so its at_hi_ was updated with each new hi.
+  int term_at_hi(std::size_t j) const { return static_cast<int>(at_hi_[j]); }
+
  private:
   static std::size_t at(int i) { return static_cast<std::size_t>(i); }
 
@@ -129,6 +176,15 @@ class WaterfillReplicator final : public Replicator {
     double lo = 0.0;
     double hi = std::max(maxw, 1.0);
     for (int it = 0; it < iters_; ++it) {
+      double threshold = 0.0;
+      if (bisection.single_threshold(w, slots, threshold)) {
+        for (; it < iters_; ++it) {
+          const double mid = 0.5 * (lo + hi);
+          (mid >= threshold ? hi : lo) = mid;
+        }
+        bisection.settle_single(w, hi);
+        break;
+      }
       const double mid = 0.5 * (lo + hi);
       const bool fitted = bisection.fits(w, mid, slots);
       if (fitted) {
@@ -142,7 +198,7 @@ class WaterfillReplicator final : public Replicator {
     // is <= slots and fits in int.
     int extras = slots;
     for (int j = 0; j < n; ++j) {
-      cnt[at(j)] = static_cast<int>(std::max(std::ceil(w[at(j)] / hi), 1.0));
+      cnt[at(j)] = bisection.term_at_hi(at(j));
       extras -= cnt[at(j)];
     }
     thread_local std::vector<double> score;
