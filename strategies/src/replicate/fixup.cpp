@@ -44,7 +44,9 @@ namespace {
 constexpr double kEps = 1e-12;
 
 double avg_of(std::span<const double> w, const std::vector<int>& cnt, int j) {
-  return w[static_cast<std::size_t>(j)] / cnt[static_cast<std::size_t>(j)];
+  // w / 1 == w exactly; most experts hold one replica, and a division is slow.
+  const int c = cnt[static_cast<std::size_t>(j)];
+  return c == 1 ? w[static_cast<std::size_t>(j)] : w[static_cast<std::size_t>(j)] / c;
 }
 
 // MOVE(d -> r), section 3.4.
