@@ -30,6 +30,7 @@
 #include "argmax/winner_tree.hpp"
 #include "components.hpp"
 #include "interleaved_lanes.hpp"
+#include "refine/pack_members.hpp"
 
 namespace eplb::detail {
 namespace {
@@ -47,8 +48,7 @@ struct Scratch {
   std::vector<int> hist;  // [pack * num_labels + label], label counts per pack; zero between calls
   std::vector<std::size_t> touched;  // hist entries this call incremented
   std::vector<char> seen;            // [label], the duplicate check; false between calls
-  std::vector<int> heavy;
-  std::vector<int> light;
+  PackMembers members;               // the micro swap's view of the greedy result
   std::vector<int> top;
   std::vector<int> bottom;
   std::vector<int> others;
@@ -284,8 +284,9 @@ class DiversePacker final : public Packer {
                       });
     s.others.resize(nl);
 
-    pack_members(h, out, s.heavy);
-    top_k(w, s.heavy, 2, s.top);
+    s.members.build(out, m);
+    const std::span<const int> heavy = s.members.of(h);
+    top_k(w, heavy, 2, s.top);
 
     constexpr double kInf = std::numeric_limits<double>::infinity();
     bool found = false;
@@ -296,9 +297,9 @@ class DiversePacker final : public Packer {
     int best_b = -1;
     int best_l = -1;
     for (const int l : s.others) {
-      pack_members(l, out, s.light);
-      if (s.light.empty()) continue;
-      bottom_k(w, s.light, 2, s.bottom);
+      const std::span<const int> light = s.members.of(l);
+      if (light.empty()) continue;
+      bottom_k(w, light, 2, s.bottom);
       double other_max = -kInf;
       double other_min = kInf;
       for (int p = 0; p < m; ++p) {
@@ -339,15 +340,15 @@ class DiversePacker final : public Packer {
     if (!apply) return;
     // The loads are not read again, so only the membership and the ranks change. The two packs'
     // ranks become list positions in (ascending item index, b in a's place) order.
-    pack_members(best_l, out, s.light);
+    const std::span<const int> light = s.members.of(best_l);
     out.pack[at(best_a)] = best_l;
     out.pack[at(best_b)] = h;
-    for (std::size_t r = 0; r < s.heavy.size(); ++r) {
-      const int item = s.heavy[r] == best_a ? best_b : s.heavy[r];
+    for (std::size_t r = 0; r < heavy.size(); ++r) {
+      const int item = heavy[r] == best_a ? best_b : heavy[r];
       out.rank[at(item)] = static_cast<int>(r);
     }
-    for (std::size_t r = 0; r < s.light.size(); ++r) {
-      const int item = s.light[r] == best_b ? best_a : s.light[r];
+    for (std::size_t r = 0; r < light.size(); ++r) {
+      const int item = light[r] == best_b ? best_a : light[r];
       out.rank[at(item)] = static_cast<int>(r);
     }
   }
