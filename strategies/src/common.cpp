@@ -291,7 +291,11 @@ void greedy_lanes(std::span<const PackJob> jobs, int m_arg, std::vector<double>*
       rank_of[k][i] = used[b];
       load[b] += weight[k][i];
       key[b] = ++used[b] < cap ? load[b] : std::numeric_limits<double>::infinity();
-      if (!scan) lightest[k].update(best, key[b]);
+      if constexpr (kM == 32) {
+        lightest[k].template update_sized<32>(best, key[b]);
+      } else {
+        if (!scan) lightest[k].update(best, key[b]);
+      }
     }
   }
   if (loads_out != nullptr) loads_out->assign(load.begin(), load.begin() + m);
@@ -304,6 +308,9 @@ void greedy_lanes_any(std::span<const PackJob> jobs, int m, std::vector<double>*
       break;
     case 8:
       greedy_lanes<8>(jobs, m, loads_out);
+      break;
+    case 32:  // the global policy's GPUs on V3: the tree's path unrolls
+      greedy_lanes<32>(jobs, m, loads_out);
       break;
     default:
       greedy_lanes<0>(jobs, m, loads_out);

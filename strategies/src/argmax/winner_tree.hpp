@@ -55,6 +55,19 @@ class WinnerTree {
     for (v >>= 1; v >= 1; v >>= 1) match(v);
   }
 
+  // update() for a tree built with kSize leaves (a power of two, checked by the caller's build):
+  // the path's length is a constant, so the matches unroll.
+  template <int kSize>
+  void update_sized(int j, double key) {
+    static_assert(kSize > 0 && (kSize & (kSize - 1)) == 0, "kSize must be a power of two");
+    int v = kSize + j;
+    key_[at(v)] = key;
+    for (int level = kSize; level > 1; level >>= 1) {
+      v >>= 1;
+      match(v);
+    }
+  }
+
  private:
   static constexpr double kLoser =
       kMax ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
