@@ -132,9 +132,10 @@ Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) c
       for (int p = 0; p < ppn; ++p) {
         const int j = layout.phy2m[static_cast<std::size_t>(p)];
         const int c = layout.cnt[static_cast<std::size_t>(j)];
-        // w / 1 == w exactly; most experts hold one replica, and a division is slow.
-        t[static_cast<std::size_t>(p)] =
-            c == 1 ? wu[static_cast<std::size_t>(j)] : wu[static_cast<std::size_t>(j)] / c;
+        // A division for every replica, even of the experts with one (w / 1 == w exactly):
+        // which experts hold more is unpredictable, and the mispredicted branch that skipped the
+        // division measured 2-5% slower on whole plans.
+        t[static_cast<std::size_t>(p)] = wu[static_cast<std::size_t>(j)] / c;
       }
       jobs.push_back({t, layout.phy2m, &gpus[u]});
     }
