@@ -55,8 +55,8 @@ class WinnerTree {
     for (v >>= 1; v >= 1; v >>= 1) match(v);
   }
 
-  // update() for a tree built with kSize leaves (a power of two, checked by the caller's build):
-  // the path's length is a constant, so the matches unroll.
+  // update() for a tree whose build() got exactly kSize keys (a power of two; the caller knows
+  // its pack count at compile time): the path's length is a constant, so the matches unroll.
   template <int kSize>
   void update_sized(int j, double key) {
     static_assert(kSize > 0 && (kSize & (kSize - 1)) == 0, "kSize must be a power of two");
