@@ -29,7 +29,7 @@
 
 #include "components.hpp"
 #include "eplb/error.hpp"
-#include "refine_swap.hpp"
+#include "pack_members.hpp"
 
 namespace eplb::detail {
 namespace {
