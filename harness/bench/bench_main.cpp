@@ -8,7 +8,9 @@
 //          8 groups, 8 nodes, 64 GPUs
 //
 // Names: plan/<config>/<strategy>/<policy>[/threads:2]. Single-threaded runs report CPU time
-// (strategy.plan); threaded runs call plan_layers and report real time (use_real_time).
+// (strategy.plan); threaded runs call plan_layers and report real time (use_real_time). They use
+// the CPU's widest kernels (the context line `kernel_isa`); on a CPU with AVX-512, the rows
+// plan/v3/<strategy>/<policy>/portable time the portable kernels for comparison.
 // Run a Release build:  build/release/harness/eplb_bench --benchmark_min_time=0.5
 // Each benchmark validates its placement (and plan_layers its equality with strategy.plan)
 // before timing it.
@@ -22,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "eplb/kernel_isa.hpp"
 #include "eplb/metrics.hpp"
 #include "eplb/parallel_plan.hpp"
 #include "eplb/pipeline.hpp"
@@ -102,7 +105,21 @@ void BM_floor_sort_desc(benchmark::State& state, const Config& config) {
   }
 }
 
-void BM_plan(benchmark::State& state, const Config& config, const std::string& spec, int threads) {
+// The kernel instruction set for the scope of one benchmark.
+class IsaScope {
+ public:
+  explicit IsaScope(eplb::KernelIsa isa) { eplb::set_kernel_isa(isa); }
+  ~IsaScope() { eplb::set_kernel_isa(saved_); }
+  IsaScope(const IsaScope&) = delete;
+  IsaScope& operator=(const IsaScope&) = delete;
+
+ private:
+  eplb::KernelIsa saved_ = eplb::kernel_isa();
+};
+
+void BM_plan(benchmark::State& state, const Config& config, const std::string& spec, int threads,
+             eplb::KernelIsa isa) {
+  const IsaScope scope(isa);
   const eplb::LoadMatrix& load = config.load();
   const auto strategy = eplb::make_strategy(spec).product;
   const eplb::Placement reference = strategy->plan(load, config.topology);
@@ -161,6 +178,8 @@ int main(int argc, char** argv) {
                                  [&config](benchmark::State& s) { BM_floor_sort_desc(s, config); })
         ->Unit(benchmark::kMicrosecond);
   }
+  const eplb::KernelIsa best = eplb::kernel_isa();
+  benchmark::AddCustomContext("kernel_isa", std::string(eplb::to_string(best)));
   for (const int threads : {1, 2}) {
     for (const Config& config : kConfigs) {
       for (const auto& entry : eplb::strategy_registry().entries()) {
@@ -172,10 +191,18 @@ int main(int argc, char** argv) {
               fmt::format("plan/{}/{}/{}{}", config.name, entry.name, policy,
                           threads > 1 ? fmt::format("/threads:{}", threads) : "");
           auto* bench = benchmark::RegisterBenchmark(
-              name.c_str(),
-              [&config, spec, threads](benchmark::State& s) { BM_plan(s, config, spec, threads); });
+              name.c_str(), [&config, spec, threads, best](benchmark::State& s) {
+                BM_plan(s, config, spec, threads, best);
+              });
           bench->Unit(benchmark::kMicrosecond);
           if (threads > 1) bench->UseRealTime();
+          if (threads == 1 && best != eplb::KernelIsa::kPortable &&
+              std::string(config.name) == "v3") {
+            benchmark::RegisterBenchmark((name + "/portable").c_str(), [&config,
+                                                                        spec](benchmark::State& s) {
+              BM_plan(s, config, spec, 1, eplb::KernelIsa::kPortable);
+            })->Unit(benchmark::kMicrosecond);
+          }
         }
       }
     }

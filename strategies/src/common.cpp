@@ -8,7 +8,9 @@
 #include <utility>
 
 #include "argmax/first_extreme.hpp"
+#include "argmax/first_extreme_avx512.hpp"
 #include "argmax/winner_tree.hpp"
+#include "eplb/kernel_isa.hpp"
 #include "eplb/pipeline.hpp"
 
 namespace eplb {
@@ -248,8 +250,9 @@ constexpr std::size_t kGreedyLanes = 8;
 
 // greedy_pack on up to kGreedyLanes jobs of one size (cap > 1), item by item side by side;
 // `loads_out` receives the first job's loads. kM > 0 fixes m at compile time (the common pack
-// counts), which unrolls the search for the lightest pack.
-template <int kM>
+// counts), which unrolls the search for the lightest pack; kWide searches with AVX-512 (kM of
+// 8, 16, 32 or 64; instantiated only inside greedy_lanes_avx512).
+template <int kM, bool kWide = false>
 void greedy_lanes(std::span<const PackJob> jobs, int m_arg, std::vector<double>* loads_out) {
   const int m = kM > 0 ? kM : m_arg;
   const std::size_t n = jobs.front().w.size();
@@ -259,7 +262,7 @@ void greedy_lanes(std::span<const PackJob> jobs, int m_arg, std::vector<double>*
   // Every pack is keyed by its load, a full pack by +inf: the least key at the lowest index is
   // exactly the pack eplb.py's linear scan picks (least load among the non-full packs, lowest
   // index on ties; loads are finite, so a full pack never wins while items remain).
-  const bool scan = m <= kMaxScanPacks;
+  const bool scan = !kWide && m <= kMaxScanPacks;
   thread_local std::array<std::vector<int>, kGreedyLanes> order;
   thread_local std::vector<double> load;
   thread_local std::vector<double> key;
@@ -281,18 +284,25 @@ void greedy_lanes(std::span<const PackJob> jobs, int m_arg, std::vector<double>*
     weight[k] = jobs[k].w.data();
     pack_of[k] = jobs[k].out->pack.data();
     rank_of[k] = jobs[k].out->rank.data();
-    if (!scan) lightest[k].build(m, [](int) { return 0.0; });
+    if (!kWide && !scan) lightest[k].build(m, [](int) { return 0.0; });
   }
   for (std::size_t t = 0; t < n; ++t) {
     for (std::size_t k = 0; k < lanes; ++k) {
       const auto i = static_cast<std::size_t>(item_of[k][t]);
-      const int best = scan ? detail::first_least(key.data() + k * um, m) : lightest[k].top();
+      int best = 0;
+#if EPLB_HAVE_AVX512_KERNELS
+      if constexpr (kWide) best = detail::first_extreme_avx512<false, kM>(key.data() + k * um);
+#endif
+      if constexpr (!kWide)
+        best = scan ? detail::first_least(key.data() + k * um, m) : lightest[k].top();
       const std::size_t b = k * um + static_cast<std::size_t>(best);
       pack_of[k][i] = best;
       rank_of[k][i] = used[b];
       load[b] += weight[k][i];
       key[b] = ++used[b] < cap ? load[b] : std::numeric_limits<double>::infinity();
-      if constexpr (kM == 32) {
+      if constexpr (kWide) {
+        // the keys are all there is
+      } else if constexpr (kM == 32) {
         lightest[k].template update_sized<32>(best, key[b]);
       } else {
         if (!scan) lightest[k].update(best, key[b]);
@@ -302,7 +312,39 @@ void greedy_lanes(std::span<const PackJob> jobs, int m_arg, std::vector<double>*
   if (loads_out != nullptr) loads_out->assign(load.begin(), load.begin() + m);
 }
 
+#if EPLB_HAVE_AVX512_KERNELS
+EPLB_AVX512_WARNINGS_OFF
+template <int kM>
+EPLB_AVX512_FLATTEN void greedy_lanes_avx512(std::span<const PackJob> jobs,
+                                             std::vector<double>* loads_out) {
+  greedy_lanes<kM, true>(jobs, kM, loads_out);
+}
+EPLB_AVX512_WARNINGS_ON
+#endif
+
 void greedy_lanes_any(std::span<const PackJob> jobs, int m, std::vector<double>* loads_out) {
+#if EPLB_HAVE_AVX512_KERNELS
+  // Beyond 8 packs the wide search replaces the winner tree or a scan of two values per
+  // instruction; at 4 packs there is nothing to gain.
+  if (kernel_isa() == KernelIsa::kAvx512) {
+    switch (m) {
+      case 8:
+        greedy_lanes_avx512<8>(jobs, loads_out);
+        return;
+      case 16:
+        greedy_lanes_avx512<16>(jobs, loads_out);
+        return;
+      case 32:
+        greedy_lanes_avx512<32>(jobs, loads_out);
+        return;
+      case 64:
+        greedy_lanes_avx512<64>(jobs, loads_out);
+        return;
+      default:
+        break;
+    }
+  }
+#endif
   switch (m) {
     case 4:
       greedy_lanes<4>(jobs, m, loads_out);

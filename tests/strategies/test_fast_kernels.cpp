@@ -1,7 +1,9 @@
 // Differential tests of the fast shared kernels (strategies/src/common.cpp) against literal
 // reference implementations of COMPOSITION.md 1.3 and 3.1, on many random rows full of ties,
-// zeros (both signs) and duplicates; and plan_layers (CONTRACTS.md 2) against strategy.plan for
+// zeros (both signs) and duplicates, under every kernel instruction set this CPU runs
+// (eplb/kernel_isa.hpp); and plan_layers (CONTRACTS.md 2) against strategy.plan for
 // every preset, both policies and several thread counts.
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "eplb/error.hpp"
+#include "eplb/kernel_isa.hpp"
 #include "eplb/parallel_plan.hpp"
 #include "eplb/pipeline.hpp"
 #include "eplb/strategy.hpp"
@@ -23,6 +26,26 @@ namespace eplb {
 namespace {
 
 using test::Rng;
+
+// The kernel instruction sets this CPU runs, portable first.
+std::vector<KernelIsa> available_isas() {
+  std::vector<KernelIsa> isas;
+  for (const KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx512})
+    if (kernel_isa_available(isa)) isas.push_back(isa);
+  return isas;
+}
+
+// Selects an instruction set for one scope and restores the previous one.
+class IsaScope {
+ public:
+  explicit IsaScope(KernelIsa isa) { set_kernel_isa(isa); }
+  ~IsaScope() { set_kernel_isa(saved_); }
+  IsaScope(const IsaScope&) = delete;
+  IsaScope& operator=(const IsaScope&) = delete;
+
+ private:
+  KernelIsa saved_ = kernel_isa();
+};
 
 // A row mixing the hard cases: exact duplicates, +0.0 and -0.0, values one ulp apart, w/c
 // fractions, huge and tiny magnitudes. `kind` picks the mix.
@@ -135,56 +158,78 @@ Packing reference_greedy(const std::vector<double>& w, int m, std::vector<double
 }
 
 TEST(FastKernels, GreedyPackMatchesTheLiteralScanForSmallAndLargePackCounts) {
-  Rng rng(11);
-  int rows = 0;
-  // Pack counts on both sides of the first_least / winner tree switch (32), odd and even (the
-  // lightest pack is searched two loads at a time), and the compile-time counts 4, 8 and 32.
-  for (int m : {1, 2, 3, 4, 5, 6, 7, 8, 13, 16, 31, 32, 33, 64, 100}) {
-    for (int t = 0; t < 40; ++t) {
-      const int cap = rng.uniform(1, 12);
-      std::vector<double> w = random_row(rng, m * cap, t);
-      for (double& x : w) x = std::abs(x);  // loads are non-negative
-      std::vector<double> ref_load;
-      const Packing ref = reference_greedy(w, m, ref_load);
-      Packing got;
-      std::vector<double> load;
-      greedy_pack(w, m, got, &load);
-      ASSERT_EQ(got.pack, ref.pack) << "m=" << m << " cap=" << cap << " kind=" << t % 5;
-      ASSERT_EQ(got.rank, ref.rank) << "m=" << m << " cap=" << cap;
-      ASSERT_EQ(load, ref_load) << "m=" << m << " cap=" << cap;
-      ++rows;
+  for (const KernelIsa isa : available_isas()) {
+    const IsaScope scope(isa);
+    Rng rng(11);
+    int rows = 0;
+    // Pack counts on both sides of the first_least / winner tree switch (16), odd and even (the
+    // lightest pack is searched two loads at a time), the compile-time counts 4, 8 and 32, and
+    // the wide kernels' 8, 16, 32 and 64.
+    for (int m : {1, 2, 3, 4, 5, 6, 7, 8, 13, 16, 31, 32, 33, 64, 100}) {
+      for (int t = 0; t < 40; ++t) {
+        const int cap = rng.uniform(1, 12);
+        std::vector<double> w = random_row(rng, m * cap, t);
+        for (double& x : w) x = t % 7 == 6 && x == 0.0 ? -0.0 : std::abs(x);  // -0.0 rows too
+        std::vector<double> ref_load;
+        const Packing ref = reference_greedy(w, m, ref_load);
+        Packing got;
+        std::vector<double> load;
+        greedy_pack(w, m, got, &load);
+        const std::string where =
+            fmt::format("{} m={} cap={} kind={}", to_string(isa), m, cap, t % 5);
+        ASSERT_EQ(got.pack, ref.pack) << where;
+        ASSERT_EQ(got.rank, ref.rank) << where;
+        ASSERT_EQ(load, ref_load) << where;
+        ++rows;
+      }
     }
+    EXPECT_EQ(rows, 15 * 40);
   }
-  EXPECT_EQ(rows, 15 * 40);
 }
 
 TEST(FastKernels, GreedyPackManyEqualsGreedyPackOnEachJob) {
-  Rng rng(12);
-  int batches = 0;
-  for (int m : {2, 4, 8, 16, 17, 32}) {
-    for (int t = 0; t < 30; ++t) {
-      const int cap = rng.uniform(2, 10);
-      const int count = rng.uniform(1, 19);  // across the 8-lane groups
-      std::vector<std::vector<double>> rows;
-      for (int k = 0; k < count; ++k) {
-        rows.push_back(random_row(rng, m * cap, t + k));
-        for (double& x : rows.back()) x = std::abs(x);
+  for (const KernelIsa isa : available_isas()) {
+    const IsaScope scope(isa);
+    Rng rng(12);
+    int batches = 0;
+    for (int m : {2, 4, 8, 16, 17, 32, 64}) {
+      for (int t = 0; t < 30; ++t) {
+        const int cap = rng.uniform(2, 10);
+        const int count = rng.uniform(1, 19);  // across the 8-lane groups
+        std::vector<std::vector<double>> rows;
+        for (int k = 0; k < count; ++k) {
+          rows.push_back(random_row(rng, m * cap, t + k));
+          for (double& x : rows.back()) x = std::abs(x);
+        }
+        std::vector<Packing> got(static_cast<std::size_t>(count));
+        std::vector<PackJob> jobs;
+        for (int k = 0; k < count; ++k)
+          jobs.push_back(
+              {rows[static_cast<std::size_t>(k)], {}, &got[static_cast<std::size_t>(k)]});
+        greedy_pack_many(jobs, m);
+        for (int k = 0; k < count; ++k) {
+          Packing ref;
+          greedy_pack(rows[static_cast<std::size_t>(k)], m, ref);
+          const std::string where = fmt::format("{} m={} job {}", to_string(isa), m, k);
+          ASSERT_EQ(got[static_cast<std::size_t>(k)].pack, ref.pack) << where;
+          ASSERT_EQ(got[static_cast<std::size_t>(k)].rank, ref.rank) << where;
+        }
+        ++batches;
       }
-      std::vector<Packing> got(static_cast<std::size_t>(count));
-      std::vector<PackJob> jobs;
-      for (int k = 0; k < count; ++k)
-        jobs.push_back({rows[static_cast<std::size_t>(k)], {}, &got[static_cast<std::size_t>(k)]});
-      greedy_pack_many(jobs, m);
-      for (int k = 0; k < count; ++k) {
-        Packing ref;
-        greedy_pack(rows[static_cast<std::size_t>(k)], m, ref);
-        ASSERT_EQ(got[static_cast<std::size_t>(k)].pack, ref.pack) << "m=" << m << " job " << k;
-        ASSERT_EQ(got[static_cast<std::size_t>(k)].rank, ref.rank) << "m=" << m << " job " << k;
-      }
-      ++batches;
     }
+    EXPECT_EQ(batches, 7 * 30);
   }
-  EXPECT_EQ(batches, 6 * 30);
+}
+
+TEST(FastKernels, AnUnavailableKernelIsaIsRejectedWithTheFix) {
+  EXPECT_NO_THROW(set_kernel_isa(kernel_isa()));
+  if (kernel_isa_available(KernelIsa::kAvx512)) GTEST_SKIP() << "this CPU runs every kernel ISA";
+  try {
+    set_kernel_isa(KernelIsa::kAvx512);
+    FAIL() << "avx512 accepted on a CPU without it";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("use 'portable'"), std::string::npos) << e.what();
+  }
 }
 
 TEST(FastKernels, RerankAndPackMembersMatchTheLiteralDefinitions) {
@@ -522,6 +567,33 @@ void expect_same(const P& a, const P& b, const std::string& what) {
   if constexpr (requires { a.phyrank; }) {
     EXPECT_EQ(a.phyrank, b.phyrank) << what;
   }
+}
+
+TEST(FastKernels, EveryPresetPlansTheSameUnderEveryKernelIsa) {
+  const std::vector<KernelIsa> isas = available_isas();
+  if (isas.size() < 2) GTEST_SKIP() << "this CPU runs only the portable kernels";
+  Rng rng(19);
+  // Node sizes of 8 and 16 GPUs, and 32 and 64 under the global policy: every wide pack count.
+  const std::vector<std::pair<Topology, int>> configs = {{{288, 8, 4, 32}, 256},
+                                                         {{576, 8, 4, 64}, 512}};
+  int checked = 0;
+  for (const auto& [topo, experts] : configs) {
+    const LoadMatrix load = random_load(rng, 5, experts);
+    for (const auto& entry : strategy_registry().entries()) {
+      if (entry.kind != "preset") continue;
+      for (const std::string& spec : {entry.name, entry.name + ":policy=global"}) {
+        const auto strategy = make_strategy(spec).product;
+        std::vector<Placement> plans;
+        for (const KernelIsa isa : isas) {
+          const IsaScope scope(isa);
+          plans.push_back(strategy->plan(load, topo));
+        }
+        expect_same(plans.back(), plans.front(), spec + " E=" + std::to_string(experts));
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 2 * 6 * 2);
 }
 
 TEST(PlanLayers, EqualsStrategyPlanForEveryPresetPolicyAndThreadCount) {

@@ -8,14 +8,15 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "eplb/storage/atomic_file.hpp"
 #include "eplb/error.hpp"
+#include "eplb/kernel_isa.hpp"
+#include "eplb/reporting/report.hpp"
+#include "eplb/reporting/summary.hpp"
+#include "eplb/storage/atomic_file.hpp"
 #include "eplb/storage/dir_lock.hpp"
 #include "eplb/storage/files.hpp"
 #include "eplb/storage/manifest.hpp"
-#include "eplb/reporting/report.hpp"
 #include "eplb/storage/results.hpp"
-#include "eplb/reporting/summary.hpp"
 #include "eplb/strategy.hpp"
 
 namespace eplb {
@@ -54,7 +55,13 @@ json provenance_json() {
               {"sanitizers", p.sanitizers},
               {"sanitizer_flags", p.sanitizer_flags},
               {"identity", build_identity(p)}}},
-            {"host", {{"cpu", p.cpu}, {"cores", p.cores}, {"hostname", p.hostname}, {"os", p.os}}},
+            // The kernels' instruction set: the same placements either way, not the same times.
+            {"host",
+             {{"cpu", p.cpu},
+              {"cores", p.cores},
+              {"hostname", p.hostname},
+              {"os", p.os},
+              {"kernel_isa", std::string(to_string(kernel_isa()))}}},
             {"libraries", libraries}};
   return j;
 }
@@ -356,9 +363,13 @@ Outcome run_plan(const Plan& plan, const RunConfig& config, const WorkloadLoader
   session["command_line"] = config.command_line;
   session["started_at"] = started;
   session["plan_fingerprint"] = fingerprint_text;
-  session["options"] = {{"jobs", config.jobs},    {"force", config.force},
-                        {"warmup", eval.warmup},  {"repeats", eval.repeats}, {"plan_threads", eval.plan_threads},
-                        {"per_layer", per_layer}, {"shard", config.shard.to_string()}};
+  session["options"] = {{"jobs", config.jobs},
+                        {"force", config.force},
+                        {"warmup", eval.warmup},
+                        {"repeats", eval.repeats},
+                        {"plan_threads", eval.plan_threads},
+                        {"per_layer", per_layer},
+                        {"shard", config.shard.to_string()}};
   manifest["plan"] = {{"name", plan.name},
                       {"path", plan.path.string()},
                       {"fingerprint", fingerprint_text},

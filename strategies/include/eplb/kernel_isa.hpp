@@ -1,0 +1,27 @@
+// The instruction set of the strategies' innermost searches (the lightest pack of greedy
+// packing). Every choice gives the same placements bit for bit: the wide kernels compute the very
+// minima and first indices the portable ones do; only speed differs.
+//
+// The default is the widest the CPU (and the OS, which must save the wide registers) supports,
+// detected once at first use. Tests and benchmarks switch it to compare both paths.
+#pragma once
+
+#include <string_view>
+
+namespace eplb {
+
+enum class KernelIsa {
+  kPortable,  // plain C++ plus SSE2 where the target has it (every x86-64 CPU)
+  kAvx512,    // AVX-512F (x86-64 Intel Skylake-SP / Ice Lake / Sapphire Rapids, AMD Zen 4 / 5)
+};
+
+// True if this build has kernels for `isa` and this CPU runs them.
+bool kernel_isa_available(KernelIsa isa);
+// The instruction set in use (process-wide).
+KernelIsa kernel_isa();
+// Selects `isa` for the whole process (threads planning at the same moment may see either).
+// Throws InputError if it is not available here.
+void set_kernel_isa(KernelIsa isa);
+std::string_view to_string(KernelIsa isa);
+
+}  // namespace eplb
