@@ -248,6 +248,8 @@ namespace {
 // choice (it waits for the previous item's load update).
 constexpr std::size_t kGreedyLanes = 8;
 
+std::size_t at(int i) { return static_cast<std::size_t>(i); }
+
 // greedy_pack on up to kGreedyLanes jobs of one size (cap > 1), item by item side by side;
 // `loads_out` receives the first job's loads. kM > 0 fixes m at compile time (the common pack
 // counts), which unrolls the search for the lightest pack; kWide searches with AVX-512 (kM of
@@ -276,6 +278,10 @@ void greedy_lanes(std::span<const PackJob> jobs, int m_arg, std::vector<double>*
   load.assign(lanes * um, 0.0);
   key.assign(lanes * um, 0.0);
   used.assign(lanes * um, 0);
+  // The first m items go to packs 0..m-1 in order when each of the first m - 1 is positive: item
+  // t then meets packs 0..t-1 loaded (> 0) and packs t.. empty, the first of which is pack t.
+  // Placed directly when this holds in every lane (the lanes step through the items together).
+  bool opening = true;
   for (std::size_t k = 0; k < lanes; ++k) {
     sort_desc(jobs[k].w, order[k]);
     jobs[k].out->pack.resize(n);
@@ -284,9 +290,22 @@ void greedy_lanes(std::span<const PackJob> jobs, int m_arg, std::vector<double>*
     weight[k] = jobs[k].w.data();
     pack_of[k] = jobs[k].out->pack.data();
     rank_of[k] = jobs[k].out->rank.data();
-    if (!kWide && !scan) lightest[k].build(m, [](int) { return 0.0; });
+    opening = opening && (m < 2 || weight[k][at(item_of[k][m - 2])] > 0.0);
   }
-  for (std::size_t t = 0; t < n; ++t) {
+  const std::size_t first = opening ? um : 0;
+  for (std::size_t k = 0; k < lanes && opening; ++k) {
+    for (std::size_t t = 0; t < um; ++t) {
+      const auto i = at(item_of[k][t]);
+      pack_of[k][i] = static_cast<int>(t);
+      rank_of[k][i] = 0;
+      load[k * um + t] = weight[k][i];  // 0.0 + w
+      used[k * um + t] = 1;
+      key[k * um + t] = 1 < cap ? weight[k][i] : std::numeric_limits<double>::infinity();
+    }
+  }
+  for (std::size_t k = 0; k < lanes; ++k)
+    if (!kWide && !scan) lightest[k].build(m, [&](int p) { return key[k * um + at(p)]; });
+  for (std::size_t t = first; t < n; ++t) {
     for (std::size_t k = 0; k < lanes; ++k) {
       const auto i = static_cast<std::size_t>(item_of[k][t]);
       int best = 0;

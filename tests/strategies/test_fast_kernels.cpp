@@ -133,6 +133,16 @@ TEST(FastKernels, SortHandlesNegativeValuesAndInfinities) {
   EXPECT_EQ(order, reference_order(v, false));
 }
 
+// Zeroes all but 0..m entries of w: greedy's first m items then meet empty packs tied at zero
+// (the case its direct placement of the first m items must leave to the search).
+void keep_few_positive(Rng& rng, std::vector<double>& w, int m) {
+  const int keep = rng.uniform(0, m);
+  for (std::size_t i = 0; i < w.size(); ++i)
+    if (static_cast<int>(i) >= keep) w[i] = 0.0;
+  for (std::size_t i = w.size(); i > 1; --i)
+    std::swap(w[i - 1], w[static_cast<std::size_t>(rng.uniform(0, static_cast<int>(i) - 1))]);
+}
+
 // COMPOSITION.md 3.1 literally: items in SORT_DESC order (reference sort), each to the first pack
 // of least load among those with room.
 Packing reference_greedy(const std::vector<double>& w, int m, std::vector<double>& load) {
@@ -170,6 +180,7 @@ TEST(FastKernels, GreedyPackMatchesTheLiteralScanForSmallAndLargePackCounts) {
         const int cap = rng.uniform(1, 12);
         std::vector<double> w = random_row(rng, m * cap, t);
         for (double& x : w) x = t % 7 == 6 && x == 0.0 ? -0.0 : std::abs(x);  // -0.0 rows too
+        if (t % 6 == 5) keep_few_positive(rng, w, m);
         std::vector<double> ref_load;
         const Packing ref = reference_greedy(w, m, ref_load);
         Packing got;
@@ -200,6 +211,7 @@ TEST(FastKernels, GreedyPackManyEqualsGreedyPackOnEachJob) {
         for (int k = 0; k < count; ++k) {
           rows.push_back(random_row(rng, m * cap, t + k));
           for (double& x : rows.back()) x = std::abs(x);
+          if ((t + k) % 4 == 3) keep_few_positive(rng, rows.back(), m);
         }
         std::vector<Packing> got(static_cast<std::size_t>(count));
         std::vector<PackJob> jobs;
