@@ -6,6 +6,10 @@
 // Why not the winner tree: for the few extra slots of D'Hondt within a node (a handful of steps
 // over about 64 experts), building the tree costs n matches, more than all the steps; the blocks
 // cost one pass to build and a few dozen instructions per step, none of them a branch on the keys.
+//
+// kWide searches with AVX-512 (first_extreme_avx512.hpp): only inside an EPLB_AVX512_FLATTEN
+// function, after kernel_isa() said so. It pads the block maxima to 8, 16, 32 or 64 entries, so
+// it takes at most 64 blocks (512 keys); wide_fits(n) tells.
 #pragma once
 
 #include <algorithm>
@@ -13,22 +17,51 @@
 #include <vector>
 
 #include "first_extreme.hpp"
+#include "first_extreme_avx512.hpp"
 
 namespace eplb::detail {
 
-class BlockArgmax {
+template <bool kWide>
+class BlockArgmaxOf {
  public:
+  static constexpr bool wide_fits(int n) { return n <= 64 * kBlock; }
+
   // Builds from key(j) for j in 0..n-1 (n >= 1; keys are never NaN nor -inf).
   template <class Key>
   void build(int n, Key key) {
     blocks_ = (n + kBlock - 1) / kBlock;
+    padded_ = blocks_;
+    if constexpr (kWide) {
+      padded_ = kBlock;
+      while (padded_ < blocks_) padded_ *= 2;
+    }
     key_.assign(static_cast<std::size_t>(blocks_ * kBlock), kNever);
-    block_.resize(static_cast<std::size_t>(blocks_));
+    block_.assign(static_cast<std::size_t>(padded_), kNever);
     for (int j = 0; j < n; ++j) key_[static_cast<std::size_t>(j)] = key(j);
     for (int b = 0; b < blocks_; ++b) refresh(b);
   }
 
   int top() const {
+    if constexpr (kWide) {
+#if EPLB_HAVE_AVX512_KERNELS
+      int b = 0;
+      switch (padded_) {
+        case 8:
+          b = first_extreme_avx512<true, 8>(block_.data());
+          break;
+        case 16:
+          b = first_extreme_avx512<true, 16>(block_.data());
+          break;
+        case 32:
+          b = first_extreme_avx512<true, 32>(block_.data());
+          break;
+        default:
+          b = first_extreme_avx512<true, 64>(block_.data());
+          break;
+      }
+      return b * kBlock + first_extreme_avx512<true, kBlock>(key_.data() + b * kBlock);
+#endif
+    }
     const int b = first_most(block_.data(), blocks_);
     return b * kBlock + first_most(key_.data() + b * kBlock, kBlock);
   }
@@ -51,8 +84,11 @@ class BlockArgmax {
   }
 
   int blocks_ = 0;
+  int padded_ = 0;             // block_'s size: blocks_, or for kWide a power of two >= 8
   std::vector<double> key_;    // [blocks_ * kBlock], padded with kNever
-  std::vector<double> block_;  // [blocks_] the maximum of each block
+  std::vector<double> block_;  // [padded_] the maximum of each block, padded with kNever
 };
+
+using BlockArgmax = BlockArgmaxOf<false>;
 
 }  // namespace eplb::detail

@@ -12,9 +12,19 @@
 
 #include "apportion.hpp"
 #include "argmax/block_argmax.hpp"
+#include "eplb/kernel_isa.hpp"
 
 namespace eplb::detail {
 namespace {
+
+#if EPLB_HAVE_AVX512_KERNELS
+EPLB_AVX512_WARNINGS_OFF
+EPLB_AVX512_FLATTEN void dhondt_lanes_avx512(std::span<const ReplicateJob> lanes, int slots) {
+  thread_local std::array<BlockArgmaxOf<true>, kReplicateLanes> best;
+  dhondt_lanes(lanes, slots, slots, best);
+}
+EPLB_AVX512_WARNINGS_ON
+#endif
 
 class DhondtReplicator final : public Replicator {
  public:
@@ -25,7 +35,14 @@ class DhondtReplicator final : public Replicator {
 
   void replicate_many(std::span<const ReplicateJob> jobs, int slots) const override {
     thread_local std::array<BlockArgmax, kReplicateLanes> best;
+    const bool wide = kernel_isa() == KernelIsa::kAvx512;
     for_each_lane_group(jobs, [&](std::span<const ReplicateJob> lanes) {
+#if EPLB_HAVE_AVX512_KERNELS
+      if (wide && BlockArgmaxOf<true>::wide_fits(static_cast<int>(lanes.front().w.size()))) {
+        dhondt_lanes_avx512(lanes, slots);
+        return;
+      }
+#endif
       dhondt_lanes(lanes, slots, slots, best);
     });
   }
