@@ -16,36 +16,18 @@
 #include <vector>
 
 #include "eplb/error.hpp"
-#include "eplb/kernel_isa.hpp"
 #include "eplb/parallel_plan.hpp"
 #include "eplb/pipeline.hpp"
 #include "eplb/strategy.hpp"
+#include "kernel_isa_scope.hpp"
 #include "splitmix_rng.hpp"
 
 namespace eplb {
 namespace {
 
+using test::available_isas;
+using test::IsaScope;
 using test::Rng;
-
-// The kernel instruction sets this CPU runs, portable first.
-std::vector<KernelIsa> available_isas() {
-  std::vector<KernelIsa> isas;
-  for (const KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx512})
-    if (kernel_isa_available(isa)) isas.push_back(isa);
-  return isas;
-}
-
-// Selects an instruction set for one scope and restores the previous one.
-class IsaScope {
- public:
-  explicit IsaScope(KernelIsa isa) { set_kernel_isa(isa); }
-  ~IsaScope() { set_kernel_isa(saved_); }
-  IsaScope(const IsaScope&) = delete;
-  IsaScope& operator=(const IsaScope&) = delete;
-
- private:
-  KernelIsa saved_ = kernel_isa();
-};
 
 // A row mixing the hard cases: exact duplicates, +0.0 and -0.0, values one ulp apart, w/c
 // fractions, huge and tiny magnitudes. `kind` picks the mix.

@@ -12,6 +12,7 @@
 #include "../../strategies/src/components.hpp"  // detail::tail_size (white-box)
 #include "eplb/error.hpp"
 #include "eplb/pipeline.hpp"
+#include "kernel_isa_scope.hpp"
 
 namespace eplb {
 namespace {
@@ -178,24 +179,30 @@ ReplicaLayout naive_hybrid(const std::vector<double>& w, int slots, int tail, bo
   return l;
 }
 
-// Long tails run on heaps, short ones on scans (apportion.hpp); both must equal the literal scan.
+// Long tails run on heaps, short ones on scans (apportion.hpp), the bulk on the block argmax
+// (portable and wide, padded past 64 blocks at 520 experts); all must equal the literal scan.
 TEST(HybridTail, HeapsAndScansMatchTheLiteralScanForEveryTailLength) {
-  std::mt19937_64 rng(13);
-  for (int trial = 0; trial < 300; ++trial) {
-    const int n = 1 + static_cast<int>(rng() % 20);
-    const int slots = n + static_cast<int>(rng() % 40);
-    const std::vector<double> w = random_row(rng, n);
-    const double fraction = std::vector<double>{0.0, 0.1, 0.5, 1.0}[rng() % 4];
-    for (const bool plus : {false, true}) {
-      ReplicateOptions o = hybrid(
-          TailRounding::kCeil, plus ? SainteLagueDivisor::kPlusOne : SainteLagueDivisor::kMinusOne);
-      o.tail_fraction = fraction;
-      const int tail = slots == n ? 0 : detail::tail_size(o, slots - n);
-      const ReplicaLayout want = naive_hybrid(w, slots, tail, plus);
-      const ReplicaLayout got = replicate(o, w, slots);
-      ASSERT_EQ(got.phy2m, want.phy2m) << "trial " << trial;
-      ASSERT_EQ(got.rank, want.rank) << "trial " << trial;
-      ASSERT_EQ(got.cnt, want.cnt) << "trial " << trial;
+  for (const KernelIsa isa : test::available_isas()) {
+    const test::IsaScope scope(isa);
+    std::mt19937_64 rng(13);
+    for (int trial = 0; trial < 300; ++trial) {
+      const int n =
+          trial % 10 == 9 ? 1 + static_cast<int>(rng() % 520) : 1 + static_cast<int>(rng() % 20);
+      const int slots = n + static_cast<int>(rng() % 40);
+      const std::vector<double> w = random_row(rng, n);
+      const double fraction = std::vector<double>{0.0, 0.1, 0.5, 1.0}[rng() % 4];
+      for (const bool plus : {false, true}) {
+        ReplicateOptions o = hybrid(TailRounding::kCeil, plus ? SainteLagueDivisor::kPlusOne
+                                                              : SainteLagueDivisor::kMinusOne);
+        o.tail_fraction = fraction;
+        const int tail = slots == n ? 0 : detail::tail_size(o, slots - n);
+        const ReplicaLayout want = naive_hybrid(w, slots, tail, plus);
+        const ReplicaLayout got = replicate(o, w, slots);
+        const std::string where = std::string(to_string(isa)) + " trial " + std::to_string(trial);
+        ASSERT_EQ(got.phy2m, want.phy2m) << where;
+        ASSERT_EQ(got.rank, want.rank) << where;
+        ASSERT_EQ(got.cnt, want.cnt) << where;
+      }
     }
   }
 }
@@ -265,20 +272,25 @@ TEST(PeakTail, SingleExpertRowUsesItsOwnAverageAsSecond) {
 // argument in the report). peak_tail is therefore hybrid_tail with 2c-1 on the same tail, which
 // is why seed000 and seed004 produce the same counts (COMPOSITION.md section 5.3).
 TEST(PeakTail, FindingChoosersAlwaysAgreeWithSainteLagueTailOnNonNegativeRows) {
-  std::mt19937_64 rng(11);
-  for (int trial = 0; trial < 400; ++trial) {
-    const int n = 1 + static_cast<int>(rng() % 16);
-    const int slots = n + static_cast<int>(rng() % 30);
-    const std::vector<double> w = random_row(rng, n);
-    const double fraction = (trial % 2 == 0) ? 0.1 : 1.0;
-    ReplicateOptions s = hybrid(TailRounding::kCeil, SainteLagueDivisor::kMinusOne);
-    s.tail_fraction = fraction;
-    const ReplicaLayout want = replicate(s, w, slots);
-    for (const auto chooser : {TailChooser::kDS, TailChooser::kDSH}) {
-      const ReplicaLayout got = replicate(peak(chooser, fraction), w, slots);
-      ASSERT_EQ(got.phy2m, want.phy2m) << "trial " << trial;
-      ASSERT_EQ(got.rank, want.rank) << "trial " << trial;
-      ASSERT_EQ(got.cnt, want.cnt) << "trial " << trial;
+  for (const KernelIsa isa : test::available_isas()) {
+    const test::IsaScope scope(isa);
+    std::mt19937_64 rng(11);
+    for (int trial = 0; trial < 400; ++trial) {
+      const int n =
+          trial % 10 == 9 ? 1 + static_cast<int>(rng() % 100) : 1 + static_cast<int>(rng() % 16);
+      const int slots = n + static_cast<int>(rng() % 30);
+      const std::vector<double> w = random_row(rng, n);
+      const double fraction = (trial % 2 == 0) ? 0.1 : 1.0;
+      ReplicateOptions s = hybrid(TailRounding::kCeil, SainteLagueDivisor::kMinusOne);
+      s.tail_fraction = fraction;
+      const ReplicaLayout want = replicate(s, w, slots);
+      for (const auto chooser : {TailChooser::kDS, TailChooser::kDSH}) {
+        const ReplicaLayout got = replicate(peak(chooser, fraction), w, slots);
+        const std::string where = std::string(to_string(isa)) + " trial " + std::to_string(trial);
+        ASSERT_EQ(got.phy2m, want.phy2m) << where;
+        ASSERT_EQ(got.rank, want.rank) << where;
+        ASSERT_EQ(got.cnt, want.cnt) << where;
+      }
     }
   }
 }

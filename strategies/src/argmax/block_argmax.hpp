@@ -66,6 +66,17 @@ class BlockArgmaxOf {
     return b * kBlock + first_most(key_.data() + b * kBlock, kBlock);
   }
 
+  // The greatest key at an index other than top() (the runner-up counted with multiplicity; the
+  // only key when n == 1), as WinnerTree::second_key. A scan: only the peak-aware tail asks, for
+  // its few steps.
+  double second_key() const {
+    const int t = top();
+    double second = kNever;
+    for (int j = 0; j < blocks_ * kBlock; ++j)
+      second = j == t ? second : std::max(second, key_[static_cast<std::size_t>(j)]);
+    return second == kNever ? key_[static_cast<std::size_t>(t)] : second;
+  }
+
   // Index j's key is now `key`.
   void update(int j, double key) {
     key_[static_cast<std::size_t>(j)] = key;

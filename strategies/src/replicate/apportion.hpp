@@ -14,8 +14,10 @@
 #include <span>
 #include <vector>
 
+#include "argmax/block_argmax.hpp"
 #include "argmax/winner_tree.hpp"
 #include "components.hpp"
+#include "eplb/kernel_isa.hpp"
 #include "eplb/pipeline.hpp"
 
 namespace eplb::detail {
@@ -98,7 +100,7 @@ constexpr std::size_t kReplicateLanes = 8;
 
 // COLUMN layout, then D'Hondt steps for the slots n .. end-1 (the common first phase of every
 // sequential replicator), on up to kReplicateLanes jobs with the same number of experts, slot by
-// slot side by side. `Argmax` is ArgmaxTree or BlockArgmax (build / top / update); best[k] is
+// slot side by side. `Argmax` is ArgmaxTree or BlockArgmaxOf (build / top / update); best[k] is
 // built whenever there are redundant slots (even if end == n) and is left keyed by job k's
 // averages w/c, which the peak-aware tail reads.
 template <class Argmax>
@@ -135,17 +137,45 @@ void for_each_lane_group(std::span<const ReplicateJob> jobs, Lanes lanes) {
 }
 
 // replicate_many for a bulk-and-tail replicator: the jobs' D'Hondt bulks (the first red - tail
-// redundant slots, tail_size.cpp) side by side, then `tail(job, slots, tail, heap)` on each job.
-template <class Tail>
+// redundant slots, tail_size.cpp) side by side, then `tail(job, slots, tail, argmax)` on each job,
+// with the job's `Argmax` (build / top / second_key / update) left keyed by its averages w/c.
+template <class Argmax, class Tail>
 void bulk_then_tail_many(std::span<const ReplicateJob> jobs, int slots,
                          const ReplicateOptions& options, Tail tail) {
-  thread_local std::array<ArgmaxTree, kReplicateLanes> heaps;
+  thread_local std::array<Argmax, kReplicateLanes> best;
   for_each_lane_group(jobs, [&](std::span<const ReplicateJob> lanes) {
     const int red = slots - static_cast<int>(lanes.front().w.size());
     const int t = red == 0 ? 0 : tail_size(options, red);
-    dhondt_lanes(lanes, slots, slots - t, heaps);
-    for (std::size_t k = 0; k < lanes.size(); ++k) tail(lanes[k], slots, t, heaps[k]);
+    dhondt_lanes(lanes, slots, slots - t, best);
+    for (std::size_t k = 0; k < lanes.size(); ++k) tail(lanes[k], slots, t, best[k]);
   });
+}
+
+#if EPLB_HAVE_AVX512_KERNELS
+EPLB_AVX512_WARNINGS_OFF
+template <class Tail>
+EPLB_AVX512_FLATTEN void bulk_then_tail_many_avx512(std::span<const ReplicateJob> jobs, int slots,
+                                                    const ReplicateOptions& options, Tail tail) {
+  bulk_then_tail_many<BlockArgmaxOf<true>>(jobs, slots, options, tail);
+}
+EPLB_AVX512_WARNINGS_ON
+#endif
+
+// bulk_then_tail_many on the block argmax (block_argmax.hpp), searching with AVX-512 when the
+// kernels are wide; `tail` takes the argmax as a generic parameter (auto&).
+template <class Tail>
+void bulk_then_tail_many_blocks(std::span<const ReplicateJob> jobs, int slots,
+                                const ReplicateOptions& options, Tail tail) {
+#if EPLB_HAVE_AVX512_KERNELS
+  if (kernel_isa() == KernelIsa::kAvx512 &&
+      std::all_of(jobs.begin(), jobs.end(), [](const ReplicateJob& job) {
+        return BlockArgmaxOf<true>::wide_fits(static_cast<int>(job.w.size()));
+      })) {
+    bulk_then_tail_many_avx512(jobs, slots, options, tail);
+    return;
+  }
+#endif
+  bulk_then_tail_many<BlockArgmax>(jobs, slots, options, tail);
 }
 
 }  // namespace eplb::detail

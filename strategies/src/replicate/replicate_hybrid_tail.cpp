@@ -10,8 +10,9 @@
 // section 4.2 Replicate steps 1-2 and section 4.3 Replicate steps 1-3. The fix-ups of both seeds
 // are separate (fixup.cpp).
 //
-// Cost: O(n + red log n) per row: the bulk runs on a heap; the tail scans (O(n) per slot) when it
-// is at most two slots long and uses a heap beyond (apportion.hpp).
+// Cost: O(n + red n / 8) per row, each step two short branch-free searches: the bulk runs on the
+// block argmax; the tail scans (O(n) per slot) when it is at most two slots long and uses a
+// winner tree beyond (apportion.hpp).
 //
 // Known weaknesses:
 // * The tail cannot lower the peak per-replica load max w/c: D'Hondt's greedy is optimal for
@@ -36,10 +37,10 @@ class HybridTailReplicator final : public Replicator {
   }
 
   void replicate_many(std::span<const ReplicateJob> jobs, int slots) const override {
-    bulk_then_tail_many(jobs, slots, options_,
-                        [this](const ReplicateJob& job, int s, int tail, ArgmaxTree& /*heap*/) {
-                          run_tail(job.w, s, tail, *job.out);
-                        });
+    bulk_then_tail_many_blocks(jobs, slots, options_,
+                               [this](const ReplicateJob& job, int s, int tail, auto& /*bulk*/) {
+                                 run_tail(job.w, s, tail, *job.out);
+                               });
   }
 
  private:

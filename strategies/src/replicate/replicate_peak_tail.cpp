@@ -13,9 +13,9 @@
 // * options.chooser == kDSH (seed000 "adaptive_tail_and_diverse_gpu_tie_break", COMPOSITION.md
 //   4.5 Replicate): the lexicographically smallest exact key (peak, new, cnt), D before S before H.
 //
-// The averages w/c are D'Hondt's priorities, so the D heap also yields `second` (the larger child
-// of its root). S and H use a scan per step for tails of at most two slots and heaps beyond, so
-// a long tail costs O(log n) per step.
+// The averages w/c are D'Hondt's priorities, so the bulk's block argmax also yields `second` (by
+// one scan per tail step). S and H use a scan per step for tails of at most two slots and winner
+// trees beyond.
 //
 // Known weaknesses:
 // * For w >= 0 both choosers pick the Sainte-Lague (2c-1) candidate whenever the candidates
@@ -45,15 +45,17 @@ class PeakTailReplicator final : public Replicator {
   }
 
   void replicate_many(std::span<const ReplicateJob> jobs, int slots) const override {
-    bulk_then_tail_many(jobs, slots, options_,
-                        [this](const ReplicateJob& job, int s, int tail, ArgmaxTree& heap) {
-                          run_tail(job.w, s, tail, heap, *job.out);
-                        });
+    bulk_then_tail_many_blocks(jobs, slots, options_,
+                               [this](const ReplicateJob& job, int s, int tail, auto& bulk) {
+                                 run_tail(job.w, s, tail, bulk, *job.out);
+                               });
   }
 
  private:
-  // The last `tail` slots, after the D'Hondt bulk left `d_heap` keyed by the averages w/c.
-  void run_tail(std::span<const double> w, int slots, int tail, ArgmaxTree& d_heap,
+  // The last `tail` slots, after the D'Hondt bulk left `d_heap` (a block argmax) keyed by the
+  // averages w/c.
+  template <class Argmax>
+  void run_tail(std::span<const double> w, int slots, int tail, Argmax& d_heap,
                 ReplicaLayout& out) const {
     thread_local StepArgmax s_argmax;
     thread_local StepArgmax h_argmax;
