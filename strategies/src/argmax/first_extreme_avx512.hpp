@@ -41,6 +41,15 @@ EPLB_AVX512_TARGET inline __m512d pick_avx512(__m512d a, __m512d b) {
   return kMost ? _mm512_max_pd(a, b) : _mm512_min_pd(a, b);
 }
 
+// The extreme of the eight lanes of e, in every lane: swap 256-bit halves, then 128-bit quarters,
+// then neighbours.
+template <bool kMost>
+EPLB_AVX512_TARGET inline __m512d spread_extreme_avx512(__m512d e) {
+  e = pick_avx512<kMost>(e, _mm512_shuffle_f64x2(e, e, 0x4E));
+  e = pick_avx512<kMost>(e, _mm512_shuffle_f64x2(e, e, 0xB1));
+  return pick_avx512<kMost>(e, _mm512_shuffle_pd(e, e, 0x55));
+}
+
 // The lowest index of the least (kMost = false) or greatest of v[0..kN) (no NaN; -0.0 and +0.0
 // count as equal, as in first_extreme).
 template <bool kMost, int kN>
@@ -55,10 +64,7 @@ EPLB_AVX512_TARGET inline int first_extreme_avx512(const double* v) {
   if constexpr (kVectors == 4) e = pick(pick(x[0], x[1]), pick(x[2], x[3]));
   if constexpr (kVectors == 8)
     e = pick(pick(pick(x[0], x[1]), pick(x[2], x[3])), pick(pick(x[4], x[5]), pick(x[6], x[7])));
-  // Into every lane: swap 256-bit halves, then 128-bit quarters, then neighbours.
-  e = pick(e, _mm512_shuffle_f64x2(e, e, 0x4E));
-  e = pick(e, _mm512_shuffle_f64x2(e, e, 0xB1));
-  e = pick(e, _mm512_shuffle_pd(e, e, 0x55));
+  e = spread_extreme_avx512<kMost>(e);
   std::uint64_t mask = 0;
   for (int q = 0; q < kVectors; ++q)
     mask |= std::uint64_t{_mm512_cmp_pd_mask(x[q], e, _CMP_EQ_OQ)} << (8 * q);

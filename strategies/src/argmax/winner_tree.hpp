@@ -14,6 +14,14 @@
 
 namespace eplb::detail {
 
+// What the label-aware packers ask of their open packs at every item: the extreme key, the
+// lowest index holding it, and the runner-up (WinnerTree::second_key's definition).
+struct Extremes {
+  double key;
+  double second;
+  int index;
+};
+
 template <bool kMax>
 class WinnerTree {
  public:
@@ -47,6 +55,8 @@ class WinnerTree {
     }
     return second == kLoser ? key_[1] : second;
   }
+
+  Extremes extremes() const { return {top_key(), second_key(), top()}; }
 
   // Index j's key is now `key`.
   void update(int j, double key) {

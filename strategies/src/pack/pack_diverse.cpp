@@ -27,8 +27,10 @@
 #include <limits>
 #include <numeric>
 
+#include "argmax/least_keys_avx512.hpp"
 #include "argmax/winner_tree.hpp"
 #include "components.hpp"
+#include "eplb/kernel_isa.hpp"
 #include "interleaved_lanes.hpp"
 #include "refine/pack_members.hpp"
 
@@ -44,7 +46,6 @@ struct Scratch {
   std::vector<double> load;  // [pack] greedy-accumulated loads (the micro swap reads them)
   std::vector<int> used;     // [pack] items placed
   std::vector<char> open;    // [pack] has room
-  WinnerTree<false> tree;    // each open pack's load, +inf for a full one
   std::vector<int> hist;  // [pack * num_labels + label], label counts per pack; zero between calls
   std::vector<std::size_t> touched;  // hist entries this call incremented
   std::vector<char> seen;            // [label], the duplicate check; false between calls
@@ -56,8 +57,12 @@ struct Scratch {
 
 // The greedy pass of one instance, item by item, so that several instances can advance side by
 // side (each item's scan waits for the previous item's load update).
+// `Open` keeps each open pack's load, +inf for a full one: a WinnerTree<false>, or WideLeastKeys
+// when the kernels are wide.
+template <class Open>
 struct Lane {
   Scratch s;
+  Open tree;
   std::span<const double> w;
   std::span<const int> labels;
   Packing* out = nullptr;
@@ -80,27 +85,49 @@ class DiversePacker final : public Packer {
       greedy_pack(w, m, out);
       return;
     }
-    thread_local Lane lane;
+    thread_local Lane<WinnerTree<false>> lane;
     start(lane, w, m, labels, out);
     for (std::size_t t = 0; t < w.size(); ++t) step(lane, t);
     finish(lane);
   }
 
   void pack_many(std::span<const PackJob> jobs, int m) const override {
-    thread_local std::array<Lane, kMaxLanes> lanes;
     const bool trivial = jobs.empty() || jobs.front().w.size() / static_cast<std::size_t>(m) == 1 ||
                          m == 1;  // pack() hands these to greedy_pack
-    if (trivial ||
-        !pack_interleaved(
-            jobs, m, lanes,
-            [m](Lane& lane, const PackJob& job) { start(lane, job.w, m, job.labels, *job.out); },
-            step, [this](Lane& lane) { finish(lane); }, std::numeric_limits<int>::max())) {
-      Packer::pack_many(jobs, m);
+    bool interleaved = false;
+    if (!trivial) {
+#if EPLB_HAVE_AVX512_KERNELS
+      if (kernel_isa() == KernelIsa::kAvx512 && WideLeastKeys::fits(m))
+        interleaved = pack_lanes_avx512(jobs, m);
+      else
+#endif
+        interleaved = pack_lanes<WinnerTree<false>>(jobs, m);
     }
+    if (!interleaved) Packer::pack_many(jobs, m);
   }
 
  private:
-  static void start(Lane& lane, std::span<const double> w, int m, std::span<const int> labels,
+  // The batch side by side (pack_interleaved); false if it declined.
+  template <class Open>
+  bool pack_lanes(std::span<const PackJob> jobs, int m) const {
+    thread_local std::array<Lane<Open>, kMaxLanes> lanes;
+    return pack_interleaved(
+        jobs, m, lanes,
+        [m](Lane<Open>& lane, const PackJob& job) { start(lane, job.w, m, job.labels, *job.out); },
+        [](Lane<Open>& lane, std::size_t t) { step(lane, t); },
+        [this](Lane<Open>& lane) { finish(lane); }, std::numeric_limits<int>::max());
+  }
+
+#if EPLB_HAVE_AVX512_KERNELS
+  EPLB_AVX512_WARNINGS_OFF
+  EPLB_AVX512_FLATTEN bool pack_lanes_avx512(std::span<const PackJob> jobs, int m) const {
+    return pack_lanes<WideLeastKeys>(jobs, m);
+  }
+  EPLB_AVX512_WARNINGS_ON
+#endif
+
+  template <class Open>
+  static void start(Lane<Open>& lane, std::span<const double> w, int m, std::span<const int> labels,
                     Packing& out) {
     Scratch& s = lane.s;
     const int n = static_cast<int>(w.size());
@@ -125,7 +152,7 @@ class DiversePacker final : public Packer {
     s.load.assign(at(m), 0.0);
     s.used.assign(at(m), 0);
     s.open.assign(at(m), 1);
-    s.tree.build(m, [](int) { return 0.0; });
+    lane.tree.build(m, [](int) { return 0.0; });
     s.touched.clear();
     out.pack.resize(at(n));
     out.rank.resize(at(n));
@@ -138,15 +165,17 @@ class DiversePacker final : public Packer {
   }
 
   // Places the t-th heaviest item (the greedy pass).
-  static void step(Lane& lane, std::size_t t) {
+  template <class Open>
+  static void step(Lane<Open>& lane, std::size_t t) {
     Scratch& s = lane.s;
     Packing& out = *lane.out;
     const int i = s.order[t];
     const double x = lane.w[at(i)];
+    const Extremes open_loads = lane.tree.extremes();
     const int best = lane.has_dup
-                         ? scan_projected(s, lane.m, x, lane.eps,
+                         ? scan_projected(s, open_loads, lane.m, x, lane.eps,
                                           s.hist.data() + lane.labels[at(i)], lane.num_labels)
-                         : scan_plain(s, lane.m);
+                         : scan_plain(s, open_loads, lane.m);
     out.pack[at(i)] = best;
     out.rank[at(i)] = s.used[at(best)];
     s.load[at(best)] += x;
@@ -157,11 +186,12 @@ class DiversePacker final : public Packer {
     }
     const bool full = ++s.used[at(best)] == lane.cap;
     s.open[at(best)] = full ? 0 : 1;
-    s.tree.update(best, full ? std::numeric_limits<double>::infinity() : s.load[at(best)]);
+    lane.tree.update(best, full ? std::numeric_limits<double>::infinity() : s.load[at(best)]);
   }
 
   // The micro swap, then the label counters back to zero for the next call.
-  void finish(Lane& lane) const {
+  template <class Open>
+  void finish(Lane<Open>& lane) const {
     Scratch& s = lane.s;
     if (micro_swap_)
       swap_once(lane.w, lane.m, lane.labels, lane.has_dup, lane.num_labels, s, *lane.out);
@@ -171,17 +201,17 @@ class DiversePacker final : public Packer {
   // No duplicate labels: the first open pack of least load, a later pack within kTie taking over
   // if it holds fewer items (the seed's scan over the open packs in ascending order,
   // branch-free). Returns the pack.
-  static int scan_plain(const Scratch& s, int m) {
+  static int scan_plain(const Scratch& s, const Extremes& open_loads, int m) {
     // Fast exact path: if the first open pack of least load has no other open pack within kTie,
     // the scan takes it when it reaches it (its load is below every earlier one) and nothing
     // after it. |q - least| grows with q, so the least other load (the tree's runner-up; +inf for
     // full packs, which pass) decides it for every q. A +inf least (an overflowing row) may be a
     // full pack's: the scan decides.
     {
-      const double least = s.tree.top_key();
+      const double least = open_loads.key;
       if (least < std::numeric_limits<double>::infinity() &&
-          !(std::abs(s.tree.second_key() - least) <= kTie))
-        return s.tree.top();
+          !(std::abs(open_loads.second - least) <= kTie))
+        return open_loads.index;
     }
     int best = -1;
     for (int p = 0; p < m; ++p) {
@@ -200,8 +230,8 @@ class DiversePacker final : public Packer {
   // Duplicate labels: packs judged by their projected load; within eps of the best, fewer
   // replicas of the item's label win, then fewer items. `hist_col` points at the item's label in
   // pack 0's histogram row (stride num_labels). Returns the pack.
-  static int scan_projected(const Scratch& s, int m, double x, double eps, const int* hist_col,
-                            int num_labels) {
+  static int scan_projected(const Scratch& s, const Extremes& open_loads, int m, double x,
+                            double eps, const int* hist_col, int num_labels) {
     // Fast exact path, as in the near-tie packer: let b be the first open pack of least load.
     // If every other open pack q is clearly heavier after taking the item (b + x + eps < q + x
     // and |(q + x) - (b + x)| > eps, in the scan's own floating-point expressions), the scan
@@ -209,9 +239,9 @@ class DiversePacker final : public Packer {
     // monotone in q, so the least other load (the tree's runner-up) decides them for every q;
     // and when they hold, b + x is the strict least projected load, the scan's own b.
     {
-      const double least = s.tree.top_key() + x;
-      const double second = s.tree.second_key() + x;
-      if (least + eps < second && !(std::abs(second - least) <= eps)) return s.tree.top();
+      const double least = open_loads.key + x;
+      const double second = open_loads.second + x;
+      if (least + eps < second && !(std::abs(second - least) <= eps)) return open_loads.index;
       // Exact ties at the least projected load (typically the empty packs at the start): if
       // every open pack not exactly at `least` is clearly heavier as above, the scan takes the
       // first tied pack (`lower`), then a later tied pack only on fewer replicas of the label,

@@ -21,8 +21,10 @@
 #include <limits>
 #include <numeric>
 
+#include "argmax/least_keys_avx512.hpp"
 #include "argmax/winner_tree.hpp"
 #include "components.hpp"
+#include "eplb/kernel_isa.hpp"
 #include "interleaved_lanes.hpp"
 
 namespace eplb::detail {
@@ -32,22 +34,24 @@ std::size_t at(int i) { return static_cast<std::size_t>(i); }
 
 constexpr int kNone = std::numeric_limits<int>::max();  // "+inf" label count
 
-// Per-pack state indexed by pack, and the per-(label, pack) replica counts. The tree holds each
-// open pack's load and +inf for a full one, so its root is the first open pack of least load.
+// Per-pack state indexed by pack, and the per-(label, pack) replica counts. `tree` holds each
+// open pack's load and +inf for a full one, so its least key is the first open pack of least
+// load: a WinnerTree<false>, or WideLeastKeys when the kernels are wide.
+template <class Open>
 struct Scratch {
   std::vector<int> order;
   std::vector<int> used;
   std::vector<double> load;
   std::vector<char> open;
-  WinnerTree<false> tree;
+  Open tree;
   std::vector<int> same;  // [label * m + pack]; all zero between calls
 };
 
 // The seed's scan over the open packs in ascending order, branch-free: `lower` and `tie` are its
 // two cases (a tie needs labels; unlabelled, every count is kNone and `s < best_same` never
 // holds). Returns the pack.
-template <bool kLabelled>
-int scan(const Scratch& s, int m, double eps, const int* same_row) {
+template <bool kLabelled, class Open>
+int scan(const Scratch<Open>& s, int m, double eps, const int* same_row) {
   // Fast exact path: let b be the first open pack of least load. If every other open pack q is
   // clearly heavier (b + eps < q and |q - b| > eps, in the very floating-point expressions the
   // scan evaluates), the scan takes b when it reaches it (the `lower` case, whatever it held
@@ -55,10 +59,11 @@ int scan(const Scratch& s, int m, double eps, const int* same_row) {
   // is its result. Both tests are monotone in q, so the least other load (the tree's runner-up;
   // +inf for full packs, which pass) decides them for all q at once.
   {
-    const double least = s.tree.top_key();
+    const Extremes open_loads = s.tree.extremes();
+    const double least = open_loads.key;
     const double bound = least + eps;
-    const double second = s.tree.second_key();
-    if (bound < second && !(std::abs(second - least) <= eps)) return s.tree.top();
+    const double second = open_loads.second;
+    if (bound < second && !(std::abs(second - least) <= eps)) return open_loads.index;
     // Exact ties at the least load (typically the empty packs at the start): if every open pack
     // not exactly at `least` is clearly heavier as above, the scan takes the first tied pack
     // (`lower`), then a later tied pack only on a lower label count (`tie`; a heavier pack is
@@ -102,6 +107,7 @@ int scan(const Scratch& s, int m, double eps, const int* same_row) {
 }
 
 // One packing instance, item by item, so that several instances can advance side by side.
+template <class Open>
 class Lane {
  public:
   void start(std::span<const double> w, int m, std::span<const int> labels, Packing& out) {
@@ -132,8 +138,8 @@ class Lane {
     const int i = s_.order[t];
     const int label = labelled_ ? labels_[at(i)] : 0;
     int* same_row = s_.same.data() + at(label) * at(m_);
-    const int best =
-        labelled_ ? scan<true>(s_, m_, eps_, same_row) : scan<false>(s_, m_, eps_, nullptr);
+    const int best = labelled_ ? scan<true, Open>(s_, m_, eps_, same_row)
+                               : scan<false, Open>(s_, m_, eps_, nullptr);
     out_->pack[at(i)] = best;
     out_->rank[at(i)] = s_.used[at(best)];
     s_.load[at(best)] += w_[at(i)];
@@ -158,27 +164,46 @@ class Lane {
   int cap_ = 0;
   bool labelled_ = false;
   double eps_ = 0.0;
-  Scratch s_;
+  Scratch<Open> s_;
 };
+
+// Packs of a batch side by side (pack_interleaved); false if it declined.
+template <class Open>
+bool pack_lanes(std::span<const PackJob> jobs, int m) {
+  thread_local std::array<Lane<Open>, kMaxLanes> lanes;
+  return pack_interleaved(
+      jobs, m, lanes,
+      [m](Lane<Open>& lane, const PackJob& job) { lane.start(job.w, m, job.labels, *job.out); },
+      [](Lane<Open>& lane, std::size_t t) { lane.step(t); },
+      [](Lane<Open>& lane) { lane.finish(); }, std::numeric_limits<int>::max());
+}
+
+#if EPLB_HAVE_AVX512_KERNELS
+EPLB_AVX512_WARNINGS_OFF
+EPLB_AVX512_FLATTEN bool pack_lanes_avx512(std::span<const PackJob> jobs, int m) {
+  return pack_lanes<WideLeastKeys>(jobs, m);
+}
+EPLB_AVX512_WARNINGS_ON
+#endif
 
 class NearTiePacker final : public Packer {
  public:
   void pack(std::span<const double> w, int m, std::span<const int> labels,
             Packing& out) const override {
-    thread_local Lane lane;
+    thread_local Lane<WinnerTree<false>> lane;
     lane.start(w, m, labels, out);
     for (std::size_t t = 0; t < w.size(); ++t) lane.step(t);
     lane.finish();
   }
 
   void pack_many(std::span<const PackJob> jobs, int m) const override {
-    thread_local std::array<Lane, kMaxLanes> lanes;
-    const bool interleaved = pack_interleaved(
-        jobs, m, lanes,
-        [m](Lane& lane, const PackJob& job) { lane.start(job.w, m, job.labels, *job.out); },
-        [](Lane& lane, std::size_t t) { lane.step(t); }, [](Lane& lane) { lane.finish(); },
-        std::numeric_limits<int>::max());
-    if (!interleaved) Packer::pack_many(jobs, m);
+#if EPLB_HAVE_AVX512_KERNELS
+    if (kernel_isa() == KernelIsa::kAvx512 && WideLeastKeys::fits(m)) {
+      if (!pack_lanes_avx512(jobs, m)) Packer::pack_many(jobs, m);
+      return;
+    }
+#endif
+    if (!pack_lanes<WinnerTree<false>>(jobs, m)) Packer::pack_many(jobs, m);
   }
 };
 
