@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -112,6 +113,29 @@ TEST_F(CliPlan, ThreadsGiveTheSamePlanAndBadCountsAreRejected) {
   expect_failure("--workload " + good_ + topo_ + " --threads 257", {"--threads 257"});
 }
 
+// EPLB_KERNEL_ISA picks the kernels for a process; a name it does not know is a clear error.
+TEST_F(CliPlan, KernelIsaVariableGivesTheSamePlanAndRejectsUnknownNames) {
+  const std::string v3 = " --replicas 288 --groups 8 --nodes 4 --gpus 32 --strategy seed000";
+  const std::string load =
+      std::string(EPLB_SOURCE_DIR) + "/workloads/data/deepseek_v3_sglang/decode_in1000out1000.json";
+  const std::string best = dir_ + "/best.json";
+  const std::string portable = dir_ + "/portable.json";
+  ASSERT_EQ(run_eplb("plan --workload " + load + v3 + " --out " + best).exit_code, 0);
+  ::setenv("EPLB_KERNEL_ISA", "portable", 1);
+  const auto r = run_eplb("plan --workload " + load + v3 + " --out " + portable);
+  ::setenv("EPLB_KERNEL_ISA", "sse9", 1);
+  const auto bad = run_eplb("plan --workload " + good_ + topo_);
+  ::unsetenv("EPLB_KERNEL_ISA");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto a = nlohmann::json::parse(test::read_text(best));
+  const auto b = nlohmann::json::parse(test::read_text(portable));
+  for (const char* key : {"phy2log", "log2phy", "logcnt", "metrics"})
+    EXPECT_EQ(a[key], b[key]) << key;
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  for (const char* needle : {"EPLB_KERNEL_ISA='sse9'", "'portable' or 'avx512'"})
+    EXPECT_NE(bad.err.find(needle), std::string::npos) << bad.err;
+}
+
 TEST_F(CliPlan, MissingFile) {
   expect_failure("--workload " + dir_ + "/nope.csv" + topo_, {dir_ + "/nope.csv"});
 }
@@ -177,9 +201,9 @@ TEST_F(CliPlan, GlobalPolicyAcceptsUnevenGroupsAndNodes) {
 // heap-buffer-overflow); such loads are now refused, naming file and layer.
 TEST_F(CliPlan, LoadsWhoseSumOverflowsAreRefused) {
   const std::string big = file("big.csv", "layer,e0,e1\n0,1e308,1e308\n");
-  expect_failure("--workload " + big +
-                     " --replicas 2 --groups 2 --nodes 1 --gpus 1 --strategy seed000",
-                 {"big.csv", "layer 0: the loads sum to inf", "above the limit of 4.494e+307"});
+  expect_failure(
+      "--workload " + big + " --replicas 2 --groups 2 --nodes 1 --gpus 1 --strategy seed000",
+      {"big.csv", "layer 0: the loads sum to inf", "above the limit of 4.494e+307"});
   const std::string layers = file("layers.csv", "layer,e0,e1\n0,4e307,1\n1,4e307,1\n");
   expect_failure("--workload " + layers + " --replicas 2 --groups 1 --nodes 1 --gpus 1",
                  {"layers.csv", "layers 0..1 sum to 8e+307"});
@@ -187,8 +211,8 @@ TEST_F(CliPlan, LoadsWhoseSumOverflowsAreRefused) {
   const std::string steps = file("steps.csv", "step,layer,e0,e1\n0,0,3e307,1\n1,0,3e307,1\n");
   expect_failure("--workload " + steps + " --replicas 2 --groups 1 --nodes 1 --gpus 1",
                  {"steps.csv", "sum of all 2 steps", "layer 0: the loads sum to 6e+307"});
-  const auto one = run_eplb("plan --workload " + steps +
-                            " --replicas 2 --groups 1 --nodes 1 --gpus 1 --step 1");
+  const auto one =
+      run_eplb("plan --workload " + steps + " --replicas 2 --groups 1 --nodes 1 --gpus 1 --step 1");
   EXPECT_EQ(one.exit_code, 0) << one.err;
   // The fuzzer's case: one load of DBL_MAX would give an infinite GPU-load sum after rounding.
   const std::string max = file("max.csv", "layer,e0,e1,e2,e3\n0,0,1.7976931348623157e308,0,0\n");

@@ -3,7 +3,8 @@
 // minima and first indices the portable ones do; only speed differs.
 //
 // The default is the widest the CPU (and the OS, which must save the wide registers) supports,
-// detected once at first use. Tests and benchmarks switch it to compare both paths.
+// detected once at first use; the environment variable EPLB_KERNEL_ISA=portable (or avx512)
+// overrides it for the process. Tests and benchmarks switch it to compare both paths.
 #pragma once
 
 #include <string_view>
@@ -17,7 +18,8 @@ enum class KernelIsa {
 
 // True if this build has kernels for `isa` and this CPU runs them.
 bool kernel_isa_available(KernelIsa isa);
-// The instruction set in use (process-wide).
+// The instruction set in use (process-wide). Throws InputError, naming the variable and its
+// accepted values, while EPLB_KERNEL_ISA holds something else or an ISA the CPU lacks.
 KernelIsa kernel_isa();
 // Selects `isa` for the whole process (threads planning at the same moment may see either).
 // Throws InputError if it is not available here.

@@ -4,6 +4,8 @@
 #include <fmt/core.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <string_view>
 
 #include "argmax/first_extreme_avx512.hpp"
 #include "eplb/error.hpp"
@@ -26,8 +28,28 @@ KernelIsa best_available() {
   return best;
 }
 
+// EPLB_KERNEL_ISA (portable | avx512) overrides the CPU's best; read once, at first use. A bad
+// value throws every time it is read (the static below stays unset), so no plan runs on it.
+KernelIsa initial() {
+  const char* env = std::getenv("EPLB_KERNEL_ISA");
+  if (env == nullptr || *env == '\0') return best_available();
+  const std::string_view value(env);
+  if (value == "portable") return KernelIsa::kPortable;
+  if (value == "avx512") {
+    if (best_available() != KernelIsa::kAvx512)
+      throw InputError(
+          "EPLB_KERNEL_ISA=avx512, but this CPU or build has no AVX-512F kernels; unset it or "
+          "set it to 'portable'");
+    return KernelIsa::kAvx512;
+  }
+  throw InputError(fmt::format(
+      "EPLB_KERNEL_ISA='{}' is not a kernel instruction set; use 'portable' or 'avx512', or "
+      "unset it for the CPU's best",
+      printable(value)));
+}
+
 std::atomic<int>& selected() {
-  static std::atomic<int> isa{static_cast<int>(best_available())};
+  static std::atomic<int> isa{static_cast<int>(initial())};
   return isa;
 }
 
