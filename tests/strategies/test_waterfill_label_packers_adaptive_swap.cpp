@@ -10,6 +10,7 @@
 
 #include "eplb/error.hpp"
 #include "eplb/pipeline.hpp"
+#include "kernel_isa_scope.hpp"
 
 namespace eplb {
 namespace {
@@ -124,47 +125,54 @@ Ints literal_waterfill(const std::vector<double>& w, int slots) {
 }
 
 TEST(Waterfill, MatchesTheLiteralAlgorithmOnRandomRows) {
-  std::uint64_t state = 42;
-  auto next = [&state] {  // LCG; any fixed stream will do
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return state >> 33;
-  };
-  for (int t = 0; t < 3000; ++t) {
-    const int n = 1 + static_cast<int>(next() % 40);
-    const int slots = n + static_cast<int>(next() % static_cast<std::uint64_t>(2 * n + 1));
-    const double scale = std::pow(10.0, static_cast<double>(next() % 31) - 15.0);
-    std::vector<double> w(static_cast<std::size_t>(n));
-    for (double& x : w) {
-      const auto r = next() % 100;
-      x = r < 10   ? 0.0
-          : r < 40 ? static_cast<double>(r % 5) * scale
-                   : static_cast<double>(next() % 1000000) * 1e-3 * scale;
+  for (const KernelIsa isa : test::available_isas()) {
+    const test::IsaScope scope(isa);
+    std::uint64_t state = 42;
+    auto next = [&state] {  // LCG; any fixed stream will do
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      return state >> 33;
+    };
+    for (int t = 0; t < 3000; ++t) {
+      const int n = 1 + static_cast<int>(next() % 40);
+      const int slots = n + static_cast<int>(next() % static_cast<std::uint64_t>(2 * n + 1));
+      const double scale = std::pow(10.0, static_cast<double>(next() % 31) - 15.0);
+      std::vector<double> w(static_cast<std::size_t>(n));
+      for (double& x : w) {
+        const auto r = next() % 100;
+        x = r < 10   ? 0.0
+            : r < 40 ? static_cast<double>(r % 5) * scale
+                     : static_cast<double>(next() % 1000000) * 1e-3 * scale;
+      }
+      ASSERT_EQ(waterfill(w, slots).cnt, literal_waterfill(w, slots))
+          << to_string(isa) << " row " << t;
     }
-    ASSERT_EQ(waterfill(w, slots).cnt, literal_waterfill(w, slots)) << "row " << t;
   }
 }
 
 // Rows near the ends of the double range: quotients near the subnormal range, where the
 // single-expert threshold is not searched, and huge weights.
 TEST(Waterfill, MatchesTheLiteralAlgorithmAtExtremeScales) {
-  std::uint64_t state = 7;
-  auto next = [&state] {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return state >> 33;
-  };
-  int rows = 0;
-  for (const double scale : {1e-320, 1e-310, 1e-300, 1e-30, 1e30, 1e300}) {
-    for (int t = 0; t < 300; ++t) {
-      const int n = 1 + static_cast<int>(next() % 24);
-      const int slots = n + static_cast<int>(next() % static_cast<std::uint64_t>(3 * n + 1));
-      std::vector<double> w(static_cast<std::size_t>(n));
-      for (double& x : w) x = static_cast<double>(next() % 1000) * scale;
-      ASSERT_EQ(waterfill(w, slots).cnt, literal_waterfill(w, slots))
-          << "scale " << scale << " row " << t;
-      ++rows;
+  for (const KernelIsa isa : test::available_isas()) {
+    const test::IsaScope scope(isa);
+    std::uint64_t state = 7;
+    auto next = [&state] {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      return state >> 33;
+    };
+    int rows = 0;
+    for (const double scale : {1e-320, 1e-310, 1e-300, 1e-30, 1e30, 1e300}) {
+      for (int t = 0; t < 300; ++t) {
+        const int n = 1 + static_cast<int>(next() % 24);
+        const int slots = n + static_cast<int>(next() % static_cast<std::uint64_t>(3 * n + 1));
+        std::vector<double> w(static_cast<std::size_t>(n));
+        for (double& x : w) x = static_cast<double>(next() % 1000) * scale;
+        ASSERT_EQ(waterfill(w, slots).cnt, literal_waterfill(w, slots))
+            << to_string(isa) << " scale " << scale << " row " << t;
+        ++rows;
+      }
     }
+    EXPECT_EQ(rows, 1800);
   }
-  EXPECT_EQ(rows, 1800);
 }
 
 TEST(Waterfill, RejectsZeroIterations) {

@@ -34,8 +34,10 @@
 #include <cmath>
 #include <limits>
 
+#include "argmax/first_extreme_avx512.hpp"
 #include "components.hpp"
 #include "eplb/error.hpp"
+#include "eplb/kernel_isa.hpp"
 
 namespace eplb::detail {
 namespace {
@@ -80,17 +82,22 @@ class Bisection {
   }
 
   // Records the outcome of the last fits(): mid became hi (fitted) or lo, then settles.
+  // Branch-free, with the running sum in a register: whether an expert settles is as
+  // unpredictable as the bisection's direction, and a sum kept in the member chained every
+  // settled expert to the previous one through memory. Adding 0.0 (a finite term times 0) for
+  // the others changes nothing (the sum is a non-negative integer).
   void narrow(bool fitted) {
     std::vector<double>& side = fitted ? at_hi_ : at_lo_;
     std::size_t kept = 0;
-    for (const int j : open_) {
+    double settled = settled_sum_;
+    for (const int j : open_) {  // open_[kept] is at or before the entry being read
       side[at(j)] = at_mid_[at(j)];
-      if (at_lo_[at(j)] == at_hi_[at(j)]) {
-        settled_sum_ += at_hi_[at(j)];
-      } else {
-        open_[kept++] = j;
-      }
+      const bool done = at_lo_[at(j)] == at_hi_[at(j)];
+      settled += at_hi_[at(j)] * static_cast<double>(done);  // a select here compiles to a branch
+      open_[kept] = j;
+      kept += done ? 0 : 1;
     }
+    settled_sum_ = settled;
     open_.resize(kept);
   }
 
@@ -157,13 +164,31 @@ class WaterfillReplicator final : public Replicator {
     const int n = static_cast<int>(w.size());
     std::vector<int>& cnt = out.cnt;
     cnt.assign(at(n), 1);
-    if (slots > n) counts(w, slots, cnt);
+    if (slots > n) {
+#if EPLB_HAVE_AVX512_KERNELS
+      // The same operations compiled for AVX-512F: ceil is one rounding instruction there,
+      // instead of x86-64's compare-and-convert sequence with a branch.
+      if (kernel_isa() == KernelIsa::kAvx512) {
+        counts_avx512(w, slots, cnt);
+      } else
+#endif
+        counts(w, slots, cnt);
+    }
     logical_layout(out);
   }
 
   bool column_layout() const override { return false; }
 
  private:
+#if EPLB_HAVE_AVX512_KERNELS
+  EPLB_AVX512_WARNINGS_OFF
+  EPLB_AVX512_FLATTEN void counts_avx512(std::span<const double> w, int slots,
+                                         std::vector<int>& cnt) const {
+    counts(w, slots, cnt);
+  }
+  EPLB_AVX512_WARNINGS_ON
+#endif
+
   void counts(std::span<const double> w, int slots, std::vector<int>& cnt) const {
     const int n = static_cast<int>(w.size());
     const double maxw = *std::max_element(w.begin(), w.end());
