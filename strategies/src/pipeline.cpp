@@ -44,6 +44,13 @@ PipelineStrategy::PipelineStrategy(const PipelineOptions& options)
       gpu_pack_(make_packer(options.gpu)),
       gpu_refine_(make_refiner(options.gpu)) {}
 
+int PipelineStrategy::layer_batch(const Topology& topo) const {
+  // Topology::resolve without its errors: a topology plan() will reject gets any hint.
+  if (topo.num_nodes < 1 || topo.num_groups < 1) return 1;
+  const bool hier = options_.policy != Policy::kGlobal && topo.num_groups % topo.num_nodes == 0;
+  return std::max(1, kBatchUnits / (hier ? topo.num_nodes : 1));
+}
+
 Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) const {
   const int L = static_cast<int>(load.rows());
   const int E = static_cast<int>(load.cols());
@@ -71,7 +78,6 @@ Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) c
   // The work is batched in units (layer, node): each stage runs on every unit of a batch before
   // the next stage, so that a packer can interleave the units' independent instances
   // (Packer::pack_many). Every unit's result is the one of running it alone.
-  constexpr int kBatchUnits = 8;
   const int batch_layers = std::max(1, kBatchUnits / N);
   const auto units = static_cast<std::size_t>(batch_layers * N);
   std::vector<std::vector<double>> gload(static_cast<std::size_t>(batch_layers),

@@ -662,6 +662,21 @@ TEST(PlanLayers, EqualsStrategyPlanForEveryPresetPolicyAndThreadCount) {
   }
 }
 
+// plan_layers cuts blocks at whole pipeline batches: 8 (layer, node) units, so 2 layers of 4
+// nodes, 1 of 8, 8 under the global policy; a topology plan() rejects gets a hint, not an error.
+TEST(PlanLayers, PipelineLayerBatchFollowsThePolicyAndNeverThrows) {
+  const auto deepseek = make_strategy("deepseek").product;
+  const auto global = make_strategy("deepseek:policy=global").product;
+  EXPECT_EQ(deepseek->layer_batch(Topology{288, 8, 4, 32}), 2);
+  EXPECT_EQ(deepseek->layer_batch(Topology{512, 8, 8, 64}), 1);
+  EXPECT_EQ(global->layer_batch(Topology{288, 8, 4, 32}), 8);
+  EXPECT_EQ(deepseek->layer_batch(Topology{288, 5, 2, 32}), 8);  // auto resolves to global
+  EXPECT_EQ(deepseek->layer_batch(Topology{288, 8, 0, 32}), 1);
+  EXPECT_EQ(
+      make_strategy("deepseek:policy=hierarchical").product->layer_batch(Topology{288, 5, 2, 32}),
+      8);
+}
+
 TEST(PlanLayers, OneLayerAndConcurrentCallers) {
   Rng rng(17);
   const Topology topo{48, 8, 2, 8};

@@ -150,9 +150,15 @@ class PipelineStrategy final : public Strategy {
  public:
   explicit PipelineStrategy(const PipelineOptions& options);
   Placement plan(const LoadMatrix& load, const Topology& topology) const override;
+  int layer_batch(const Topology& topology) const override;
   const PipelineOptions& options() const { return options_; }
 
  private:
+  // Units (layer, node) per batch: every stage runs on a batch's units together, so that a
+  // packer or replicator can interleave their independent instances (8 covers the latency of
+  // one greedy item's choice).
+  static constexpr int kBatchUnits = 8;
+
   PipelineOptions options_;
   std::unique_ptr<Packer> node_pack_;
   std::unique_ptr<Refiner> node_refine_;

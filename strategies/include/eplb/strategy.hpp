@@ -23,6 +23,11 @@ class Strategy {
   // the caller has validated for load.cols(). Deterministic: the same input gives the same
   // placement. Const and re-entrant, so one object may plan on several threads at once.
   virtual Placement plan(const LoadMatrix& load, const Topology& topology) const = 0;
+
+  // How many consecutive layers the strategy plans together on `topology` (a batch whose
+  // instances it interleaves). plan_layers cuts its blocks at multiples of it, so that no block
+  // leaves a batch half empty. A hint only: any block gives the same placement.
+  virtual int layer_batch(const Topology& /*topology*/) const { return 1; }
 };
 
 // Built-in strategies: presets (deepseek, seed000..seed004) and the `compose` family, followed by

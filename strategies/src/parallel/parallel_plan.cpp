@@ -50,15 +50,18 @@ Placement plan_layers(const Strategy& strategy, const LoadMatrix& load, const To
   }
   const Eigen::Index layers = load.rows();
   if (threads == 1 || layers <= 1) return strategy.plan(load, topology);
-  // Guided blocks: each takes half of what is left per thread, at least 2 layers, so the
-  // threads start on large blocks (few calls, whole batches of the pipeline) and finish on small
-  // ones (a short tail when one thread is late).
+  // Guided blocks: each takes half of what is left per thread, rounded up to whole batches of
+  // the strategy (at least 2 layers), so the threads start on large blocks (few calls) and finish
+  // on small ones (a short tail when one thread is late), and no block but the last leaves a
+  // batch's interleaved lanes half empty (a global-policy block of 2 layers ran its greedy
+  // chains at 2 lanes of 8).
+  const auto batch = static_cast<Eigen::Index>(std::max(1, strategy.layer_batch(topology)));
   std::vector<Eigen::Index> first{0};
   while (first.back() < layers) {
     const Eigen::Index left = layers - first.back();
-    const Eigen::Index size =
-        std::min(left, std::max<Eigen::Index>(2, left / (2 * static_cast<Eigen::Index>(threads))));
-    first.push_back(first.back() + size);
+    Eigen::Index size = std::max<Eigen::Index>(2, left / (2 * static_cast<Eigen::Index>(threads)));
+    size = (size + batch - 1) / batch * batch;
+    first.push_back(first.back() + std::min(left, size));
   }
   const auto blocks = static_cast<int>(first.size()) - 1;
   // Each block writes its rows of the result itself: no serial stitching after the loop.

@@ -2,8 +2,14 @@
 #include "worker_pool.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace eplb::detail {
+namespace {
+
+constexpr std::chrono::microseconds kSpin{200};
+
+}  // namespace
 
 WorkerPool& WorkerPool::instance() {
   static WorkerPool pool;
@@ -32,9 +38,11 @@ void WorkerPool::work() {
     seen = loop_;
     --seats_;
     ++active_;
+    busy_.fetch_add(1, std::memory_order_relaxed);
     lock.unlock();
     drain();
     lock.lock();
+    busy_.fetch_sub(1, std::memory_order_release);
     if (--active_ == 0) finished_.notify_all();
   }
 }
@@ -53,8 +61,22 @@ void WorkerPool::run(int tasks, int threads, const std::function<void(int)>& tas
   }
   wake_.notify_all();
   drain();
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    seats_ = 0;  // a worker that wakes up late no longer joins this loop
+  }
+  // The workers still inside the loop are on their last task. Waiting for them on the condition
+  // variable puts this thread to sleep, and waking it (an interrupt to an idle virtual CPU)
+  // measured 30-80 us at the end of every call, a sixth of a large plan; spinning a while first
+  // costs at most kSpin of this thread's time.
+  const auto start = std::chrono::steady_clock::now();
+  while (busy_.load(std::memory_order_acquire) != 0 &&
+         std::chrono::steady_clock::now() - start < kSpin) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
   std::unique_lock<std::mutex> lock(mutex_);
-  seats_ = 0;  // a worker that wakes up late no longer joins this loop
   finished_.wait(lock, [&] { return active_ == 0; });
   task_ = nullptr;
 }

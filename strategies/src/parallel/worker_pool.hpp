@@ -37,6 +37,7 @@ class WorkerPool {
   std::atomic<int> next_{0};  // next task index
   int seats_ = 0;             // workers that may still join the current loop
   int active_ = 0;            // workers inside the current loop
+  std::atomic<int> busy_{0};  // active_, readable without the lock (the caller spins on it)
   std::uint64_t loop_ = 0;
   bool stop_ = false;
 };
