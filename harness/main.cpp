@@ -9,6 +9,7 @@
 
 #include "eplb/cli.hpp"
 #include "eplb/error.hpp"
+#include "eplb/running/heap_policy.hpp"
 #if EPLB_WITH_PYTHON
 #include "eplb/python_strategy.hpp"
 #endif
@@ -41,6 +42,7 @@ void print_usage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  eplb::keep_freed_heap();  // sweeps plan thousands of times
   if (argc < 2) {
     print_usage(stderr);
     return 2;

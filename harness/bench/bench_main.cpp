@@ -28,6 +28,7 @@
 #include "eplb/metrics.hpp"
 #include "eplb/parallel_plan.hpp"
 #include "eplb/pipeline.hpp"
+#include "eplb/running/heap_policy.hpp"
 #include "eplb/strategy.hpp"
 #include "eplb/validator.hpp"
 #include "eplb/workload.hpp"
@@ -163,6 +164,7 @@ void BM_metrics(benchmark::State& state, const std::string& spec) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  eplb::keep_freed_heap();  // else the large configuration times the OS's page faults
 #ifndef NDEBUG
   std::fprintf(stderr, "warning: eplb_bench is not a Release build; timings are meaningless\n");
 #endif
