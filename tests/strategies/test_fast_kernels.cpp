@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -15,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "../../strategies/src/argmax/first_extreme_avx512.hpp"  // white-box
 #include "eplb/error.hpp"
 #include "eplb/parallel_plan.hpp"
 #include "eplb/pipeline.hpp"
@@ -124,6 +126,36 @@ TEST(FastKernels, SortHandlesNegativeValuesAndInfinities) {
     sort_asc(v, order);
     EXPECT_EQ(order, reference_order(v, false)) << to_string(isa);
   }
+}
+
+// The fix-ups' TOPK / BOTTOMK with k = 2 over all experts, by AVX-512 passes.
+TEST(FastKernels, WideFirstTwoAreTopKAndBottomKOfTwo) {
+#if EPLB_HAVE_AVX512_KERNELS
+  if (!kernel_isa_available(KernelIsa::kAvx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  Rng rng(23);
+  int rows = 0;
+  for (int n : {2, 3, 7, 8, 9, 16, 17, 64, 65, 256, 300}) {
+    for (int t = 0; t < 60; ++t) {
+      std::vector<double> v = random_row(rng, n, t);
+      if (t % 3 == 2)
+        for (double& x : v) x = rng.uniform(0, 1) == 0 ? -x : x;
+      std::vector<int> all(static_cast<std::size_t>(n));
+      std::iota(all.begin(), all.end(), 0);
+      std::vector<int> want;
+      top_k(v, all, 2, want);
+      const std::array<int, 2> top = detail::first_two_avx512<true>(v.data(), n);
+      ASSERT_EQ(std::vector<int>(top.begin(), top.end()), want) << "top n=" << n << " t=" << t;
+      bottom_k(v, all, 2, want);
+      const std::array<int, 2> bottom = detail::first_two_avx512<false>(v.data(), n);
+      ASSERT_EQ(std::vector<int>(bottom.begin(), bottom.end()), want)
+          << "bottom n=" << n << " t=" << t;
+      ++rows;
+    }
+  }
+  EXPECT_EQ(rows, 11 * 60);
+#else
+  GTEST_SKIP() << "no AVX-512 kernels in this build";
+#endif
 }
 
 // Zeroes all but 0..m entries of w: greedy's first m items then meet empty packs tied at zero

@@ -16,8 +16,10 @@
 #if EPLB_HAVE_AVX512_KERNELS
 #include <immintrin.h>
 
+#include <array>
 #include <bit>
 #include <cstdint>
+#include <limits>
 
 // flatten: every call inside the function is inlined into it, so the portable loops a wide
 // kernel is instantiated in are compiled for AVX-512 too (a function without the target cannot
@@ -69,6 +71,40 @@ EPLB_AVX512_TARGET inline int first_extreme_avx512(const double* v) {
   for (int q = 0; q < kVectors; ++q)
     mask |= std::uint64_t{_mm512_cmp_pd_mask(x[q], e, _CMP_EQ_OQ)} << (8 * q);
   return std::countr_zero(mask);
+}
+
+// The first two indices of the stable order of v[0..n) by value, descending for kMost (n >= 2;
+// no NaN; values are not -inf for kMost, not +inf otherwise): TOPK / BOTTOMK with k = 2 over all
+// of 0..n-1 (COMPOSITION.md 1.3). The second is the lowest index other than the first holding the
+// extreme of the others. Four passes of n / 8 vector instructions.
+template <bool kMost>
+EPLB_AVX512_TARGET inline std::array<int, 2> first_two_avx512(const double* v, int n) {
+  constexpr double kNever =
+      kMost ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+  const __m512d never = _mm512_set1_pd(kNever);
+  const auto lanes = [n](int i) {
+    return static_cast<__mmask8>(n - i >= 8 ? 0xFFU : (1U << (n - i)) - 1U);
+  };
+  // The extreme over the lanes, skipping index `skip`, then the lowest index holding it.
+  const auto first_at = [&](int skip) EPLB_AVX512_TARGET {
+    __m512d e = never;
+    for (int i = 0; i < n; i += 8) {
+      __mmask8 m = lanes(i);
+      if (skip >= i && skip < i + 8) m = static_cast<__mmask8>(m & ~(1U << (skip - i)));
+      e = pick_avx512<kMost>(e, _mm512_mask_loadu_pd(never, m, v + i));
+    }
+    e = spread_extreme_avx512<kMost>(e);
+    for (int i = 0; i < n; i += 8) {
+      __mmask8 m = lanes(i);
+      if (skip >= i && skip < i + 8) m = static_cast<__mmask8>(m & ~(1U << (skip - i)));
+      const __mmask8 hit =
+          _mm512_mask_cmp_pd_mask(m, _mm512_maskz_loadu_pd(m, v + i), e, _CMP_EQ_OQ);
+      if (hit != 0) return i + std::countr_zero(static_cast<unsigned>(hit));
+    }
+    return skip == 0 ? 1 : 0;  // unreachable for n >= 2 without NaN
+  };
+  const int a = first_at(-1);
+  return {a, first_at(a)};
 }
 
 EPLB_AVX512_WARNINGS_ON

@@ -32,10 +32,13 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <numeric>
 
+#include "argmax/first_extreme_avx512.hpp"
 #include "eplb/error.hpp"
+#include "eplb/kernel_isa.hpp"
 #include "eplb/pipeline.hpp"
 
 namespace eplb {
@@ -112,13 +115,25 @@ bool fixup_top2_pass(std::span<const double> w, bool corrected, ReplicaLayout& l
   thread_local std::vector<int> top;
   thread_local std::vector<int> bottom;
   const std::vector<int>& cnt = layout.cnt;
-  const int n = static_cast<int>(cnt.size());
+  const int n = static_cast<int>(cnt.size());  // >= 2 (apply_fixup)
   avg.resize(static_cast<std::size_t>(n));
   for (int j = 0; j < n; ++j) avg[static_cast<std::size_t>(j)] = avg_of(w, cnt, j);
-  experts.resize(static_cast<std::size_t>(n));
-  std::iota(experts.begin(), experts.end(), 0);
-  top_k(avg, experts, 2, top);
-  bottom_k(avg, experts, 2, bottom);
+#if EPLB_HAVE_AVX512_KERNELS
+  if (kernel_isa() == KernelIsa::kAvx512) {
+    // The same two prefixes by vector passes: partial_sort's compare per expert, with its
+    // index tie-break, was a tenth of seed001's plan.
+    const std::array<int, 2> t = detail::first_two_avx512<true>(avg.data(), n);
+    const std::array<int, 2> b = detail::first_two_avx512<false>(avg.data(), n);
+    top.assign(t.begin(), t.end());
+    bottom.assign(b.begin(), b.end());
+  } else
+#endif
+  {
+    experts.resize(static_cast<std::size_t>(n));
+    std::iota(experts.begin(), experts.end(), 0);
+    top_k(avg, experts, 2, top);
+    bottom_k(avg, experts, 2, bottom);
+  }
   cur_max = avg[static_cast<std::size_t>(top[0])];
   const double second = avg[static_cast<std::size_t>(top[1])];
   bool found = false;
