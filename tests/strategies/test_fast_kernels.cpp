@@ -16,12 +16,13 @@
 #include <thread>
 #include <vector>
 
-#include "../../strategies/src/argmax/first_extreme_avx512.hpp"  // white-box
+#include "argmax/first_extreme_avx512.hpp"  // white-box: the wide kernels
 #include "eplb/error.hpp"
 #include "eplb/parallel_plan.hpp"
 #include "eplb/pipeline.hpp"
 #include "eplb/strategy.hpp"
 #include "kernel_isa_scope.hpp"
+#include "replicate/apportion.hpp"  // white-box: the tail scans
 #include "splitmix_rng.hpp"
 
 namespace eplb {
@@ -153,6 +154,43 @@ TEST(FastKernels, WideFirstTwoAreTopKAndBottomKOfTwo) {
     }
   }
   EXPECT_EQ(rows, 11 * 60);
+#else
+  GTEST_SKIP() << "no AVX-512 kernels in this build";
+#endif
+}
+
+// The peak-aware tail's wide scans: ARGMAX of the Sainte-Lague (2c-1) and Huntington-Hill
+// priorities, against the scalar priority functions.
+TEST(FastKernels, WideTailScansMatchTheScalarPriorities) {
+#if EPLB_HAVE_AVX512_KERNELS
+  if (!kernel_isa_available(KernelIsa::kAvx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  Rng rng(29);
+  std::vector<double> scratch;
+  int rows = 0;
+  for (int n : {1, 2, 7, 8, 9, 64, 65, 300}) {
+    for (int t = 0; t < 50; ++t) {
+      std::vector<double> w = random_row(rng, n, t);
+      for (double& x : w) x = std::abs(x);
+      std::vector<int> c(static_cast<std::size_t>(n));
+      for (int& x : c) x = rng.uniform(0, 3) == 0 ? rng.uniform(2, 40) : 1;
+      const auto literal = [&](auto priority) {
+        int best = 0;
+        for (int j = 1; j < n; ++j)
+          if (priority(w[static_cast<std::size_t>(j)], c[static_cast<std::size_t>(j)]) >
+              priority(w[static_cast<std::size_t>(best)], c[static_cast<std::size_t>(best)]))
+            best = j;
+        return best;
+      };
+      ASSERT_EQ(detail::tail_argmax_avx512<false>(w.data(), c.data(), n, scratch),
+                literal(detail::sainte_lague_minus_priority))
+          << "n=" << n << " t=" << t;
+      ASSERT_EQ(detail::tail_argmax_avx512<true>(w.data(), c.data(), n, scratch),
+                literal(detail::huntington_hill_priority))
+          << "n=" << n << " t=" << t;
+      ++rows;
+    }
+  }
+  EXPECT_EQ(rows, 8 * 50);
 #else
   GTEST_SKIP() << "no AVX-512 kernels in this build";
 #endif

@@ -24,6 +24,7 @@ namespace eplb::detail {
 template <bool kWide>
 class BlockArgmaxOf {
  public:
+  static constexpr bool kAvx512 = kWide;
   static constexpr bool wide_fits(int n) { return n <= 64 * kBlock; }
 
   // Builds from key(j) for j in 0..n-1 (n >= 1; keys are never NaN nor -inf).
@@ -71,6 +72,13 @@ class BlockArgmaxOf {
   // its few steps.
   double second_key() const {
     const int t = top();
+    if constexpr (kWide) {
+#if EPLB_HAVE_AVX512_KERNELS
+      const ExtremeAt other = extreme_except_avx512<true>(key_.data(), blocks_ * kBlock, t);
+      // The -inf padding never wins unless every other key is padding, as in the scan below.
+      return other.value == kNever ? key_[static_cast<std::size_t>(t)] : other.value;
+#endif
+    }
     double second = kNever;
     for (int j = 0; j < blocks_ * kBlock; ++j)
       second = j == t ? second : std::max(second, key_[static_cast<std::size_t>(j)]);

@@ -73,38 +73,44 @@ EPLB_AVX512_TARGET inline int first_extreme_avx512(const double* v) {
   return std::countr_zero(mask);
 }
 
-// The first two indices of the stable order of v[0..n) by value, descending for kMost (n >= 2;
-// no NaN; values are not -inf for kMost, not +inf otherwise): TOPK / BOTTOMK with k = 2 over all
-// of 0..n-1 (COMPOSITION.md 1.3). The second is the lowest index other than the first holding the
-// extreme of the others. Four passes of n / 8 vector instructions.
+// Lanes i .. min(i + 8, n) of a pass over v[0..n), without index `skip` (-1: none).
+inline __mmask8 lanes_without(int i, int n, int skip) {
+  auto m = n - i >= 8 ? 0xFFU : (1U << (n - i)) - 1U;
+  if (skip >= i && skip < i + 8) m &= ~(1U << (skip - i));
+  return static_cast<__mmask8>(m);
+}
+
+// The greatest (kMost) or least of v[j] over j in 0..n-1 other than `skip` (-1: none), and the
+// lowest such j holding it (n >= 1 counted without skip; no NaN; -inf (kMost) / +inf values are
+// allowed but then the index is the lowest such, as for any value). Two passes.
+struct ExtremeAt {
+  double value;
+  int index;
+};
 template <bool kMost>
-EPLB_AVX512_TARGET inline std::array<int, 2> first_two_avx512(const double* v, int n) {
+EPLB_AVX512_TARGET inline ExtremeAt extreme_except_avx512(const double* v, int n, int skip) {
   constexpr double kNever =
       kMost ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
   const __m512d never = _mm512_set1_pd(kNever);
-  const auto lanes = [n](int i) {
-    return static_cast<__mmask8>(n - i >= 8 ? 0xFFU : (1U << (n - i)) - 1U);
-  };
-  // The extreme over the lanes, skipping index `skip`, then the lowest index holding it.
-  const auto first_at = [&](int skip) EPLB_AVX512_TARGET {
-    __m512d e = never;
-    for (int i = 0; i < n; i += 8) {
-      __mmask8 m = lanes(i);
-      if (skip >= i && skip < i + 8) m = static_cast<__mmask8>(m & ~(1U << (skip - i)));
-      e = pick_avx512<kMost>(e, _mm512_mask_loadu_pd(never, m, v + i));
-    }
-    e = spread_extreme_avx512<kMost>(e);
-    for (int i = 0; i < n; i += 8) {
-      __mmask8 m = lanes(i);
-      if (skip >= i && skip < i + 8) m = static_cast<__mmask8>(m & ~(1U << (skip - i)));
-      const __mmask8 hit =
-          _mm512_mask_cmp_pd_mask(m, _mm512_maskz_loadu_pd(m, v + i), e, _CMP_EQ_OQ);
-      if (hit != 0) return i + std::countr_zero(static_cast<unsigned>(hit));
-    }
-    return skip == 0 ? 1 : 0;  // unreachable for n >= 2 without NaN
-  };
-  const int a = first_at(-1);
-  return {a, first_at(a)};
+  __m512d e = never;
+  for (int i = 0; i < n; i += 8)
+    e = pick_avx512<kMost>(e, _mm512_mask_loadu_pd(never, lanes_without(i, n, skip), v + i));
+  e = spread_extreme_avx512<kMost>(e);
+  for (int i = 0; i < n; i += 8) {
+    const __mmask8 m = lanes_without(i, n, skip);
+    const __mmask8 hit = _mm512_mask_cmp_pd_mask(m, _mm512_maskz_loadu_pd(m, v + i), e, _CMP_EQ_OQ);
+    if (hit != 0) return {_mm512_cvtsd_f64(e), i + std::countr_zero(static_cast<unsigned>(hit))};
+  }
+  return {_mm512_cvtsd_f64(e), skip == 0 ? 1 : 0};  // unreachable without NaN
+}
+
+// The first two indices of the stable order of v[0..n) by value, descending for kMost (n >= 2;
+// no NaN): TOPK / BOTTOMK with k = 2 over all of 0..n-1 (COMPOSITION.md 1.3). The second is the
+// lowest index other than the first holding the extreme of the others.
+template <bool kMost>
+EPLB_AVX512_TARGET inline std::array<int, 2> first_two_avx512(const double* v, int n) {
+  const int a = extreme_except_avx512<kMost>(v, n, -1).index;
+  return {a, extreme_except_avx512<kMost>(v, n, a).index};
 }
 
 EPLB_AVX512_WARNINGS_ON

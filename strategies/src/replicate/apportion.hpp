@@ -86,12 +86,40 @@ class StepArgmax {
     if (use_heap_) heap_.update(j, key);
   }
 
+  // True if top() scans (the caller may scan the same priorities its own way).
+  bool scans() const { return !use_heap_; }
+
  private:
   static constexpr int kMaxScanSteps = 2;
   int n_ = 0;
   bool use_heap_ = false;
   ArgmaxTree heap_;
 };
+
+#if EPLB_HAVE_AVX512_KERNELS
+EPLB_AVX512_WARNINGS_OFF
+// ARGMAX over j < n of sainte_lague_minus_priority(w[j], c[j]) (kHuntingtonHill = false) or
+// huntington_hill_priority(w[j], c[j]), lowest index on ties, eight priorities per instruction
+// into `scratch`: the very doubles of the scalar functions (2c - 1 and c (c + 1) are exact
+// products of small integers; division and square root are correctly rounded).
+template <bool kHuntingtonHill>
+EPLB_AVX512_TARGET inline int tail_argmax_avx512(const double* w, const int* c, int n,
+                                                 std::vector<double>& scratch) {
+  scratch.resize(static_cast<std::size_t>(n));
+  const __m512d one = _mm512_set1_pd(1.0);
+  for (int i = 0; i < n; i += 8) {
+    const __mmask8 m = lanes_without(i, n, -1);
+    const __m512d wv = _mm512_maskz_loadu_pd(m, w + i);
+    const __m512d cv = _mm512_cvtepi32_pd(
+        _mm512_castsi512_si256(_mm512_maskz_loadu_epi32(static_cast<__mmask16>(m), c + i)));
+    const __m512d d = kHuntingtonHill ? _mm512_sqrt_pd(_mm512_mul_pd(cv, _mm512_add_pd(cv, one)))
+                                      : _mm512_sub_pd(_mm512_mul_pd(_mm512_set1_pd(2.0), cv), one);
+    _mm512_mask_storeu_pd(scratch.data() + i, m, _mm512_maskz_div_pd(m, wv, d));
+  }
+  return extreme_except_avx512<true>(scratch.data(), n, -1).index;
+}
+EPLB_AVX512_WARNINGS_ON
+#endif
 
 // Up to this many instances hand out their slots side by side (Replicator::replicate_many): one
 // slot's choice waits for the previous slot's division and argmax update, so a single instance

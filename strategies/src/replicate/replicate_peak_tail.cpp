@@ -29,6 +29,8 @@
 //   candidate that does not lower the peak where D'Hondt would have.
 // * The 1e-12 bands of the D/S chooser are absolute, so they are meaningless for loads far above
 //   or below 1.
+#include <vector>
+
 #include "apportion.hpp"
 #include "components.hpp"
 
@@ -71,9 +73,25 @@ class PeakTailReplicator final : public Replicator {
     for (int s = slots - tail; s < slots; ++s) {
       const double second = d_heap.second_key();
       const int i_d = d_heap.top();
-      const int i_s = s_argmax.top(s_priority);
-      const int e = dsh ? choose_dsh(second, i_d, i_s, h_argmax.top(h_priority), w, out)
-                        : choose_ds(second, i_d, i_s, w, out);
+      int i_s = 0;
+      int i_h = 0;
+#if EPLB_HAVE_AVX512_KERNELS
+      if constexpr (Argmax::kAvx512) {
+        // Short tails scan: the scans' divisions (and square roots) eight at a time.
+        thread_local std::vector<double> scratch;
+        i_s = s_argmax.scans() ? tail_argmax_avx512<false>(w.data(), out.cnt.data(), n, scratch)
+                               : s_argmax.top(s_priority);
+        if (dsh)
+          i_h = h_argmax.scans() ? tail_argmax_avx512<true>(w.data(), out.cnt.data(), n, scratch)
+                                 : h_argmax.top(h_priority);
+      }
+#endif
+      if constexpr (!Argmax::kAvx512) {
+        i_s = s_argmax.top(s_priority);
+        if (dsh) i_h = h_argmax.top(h_priority);
+      }
+      const int e =
+          dsh ? choose_dsh(second, i_d, i_s, i_h, w, out) : choose_ds(second, i_d, i_s, w, out);
       append_replica(s, e, out);
       d_heap.update(e, dhondt_priority(weight(e), count(e)));
       s_argmax.update(e, s_priority(e));
