@@ -87,8 +87,10 @@ class NearestRefiner final : public Refiner {
     for (const int a : heavy) {
       const double wa = w[static_cast<std::size_t>(a)];
       const double target = wa - (delta / 2.0);
-      std::ptrdiff_t pos =
-          std::lower_bound(light_w.begin(), light_w.end(), target) - light_w.begin();
+      // lower_bound in the sorted weights, as the number of weights below target: a count
+      // without branches (a binary search's halvings mispredict on random weights).
+      std::ptrdiff_t pos = 0;
+      for (const double y : light_w) pos += y < target ? 1 : 0;
       pos = std::min(pos, last);
       for (const std::ptrdiff_t k : {pos, std::max<std::ptrdiff_t>(pos - 1, 0)}) {
         const double resid = std::abs(delta - 2.0 * (wa - light_w[static_cast<std::size_t>(k)]));
