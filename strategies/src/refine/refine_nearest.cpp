@@ -7,7 +7,7 @@
 // one before it are the candidates, scored by |D - 2(w[a] - w[b])|, the gap after the swap. The
 // first minimum is swapped if it beats D - 1e-9; both packs are then re-ranked (RERANK, heavy
 // first). Cost: O(n) once per call (loads and every pack's items, refine_swap.hpp), then
-// O(m + cap log cap) per step.
+// O(m + cap^2) per step (the search is a branch-free count: packs hold a handful of items).
 //
 // Options: `steps`; with `adapt`, one extra step when the initial imbalance is large: mean0 > 0
 // and (max(L0) - min(L0)) / mean0 > adapt_threshold (and no refinement at all when steps == 0).
