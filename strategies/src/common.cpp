@@ -80,6 +80,22 @@ namespace {
 // inside `before` makes partial_sort give exactly the prefix of the stable sort.
 template <class Before>
 void first_k(std::span<const int> items, int k, std::vector<int>& out, Before before) {
+  if (k == 2 && items.size() >= 2) {
+    // The refiners' common case, in one pass of selects: partial_sort's heap branches on every
+    // item's weight, which mispredicts on random weights.
+    int first = items[0];
+    int second = items[1];
+    if (before(second, first)) std::swap(first, second);
+    for (std::size_t j = 2; j < items.size(); ++j) {
+      const int i = items[j];
+      const bool over_first = before(i, first);
+      const bool over_second = before(i, second);
+      second = over_first ? first : (over_second ? i : second);
+      first = over_first ? i : first;
+    }
+    out.assign({first, second});
+    return;
+  }
   out.assign(items.begin(), items.end());
   const auto kk = std::min(out.size(), static_cast<std::size_t>(std::max(k, 0)));
   std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(kk), out.end(), before);
