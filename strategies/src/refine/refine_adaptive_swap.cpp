@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "argmax/first_extreme.hpp"
 #include "components.hpp"
 #include "eplb/error.hpp"
 #include "pack_members.hpp"
@@ -63,12 +64,12 @@ class AdaptiveSwapRefiner final : public Refiner {
     double sum = 0.0;
     for (const double x : load) sum += x;
     const double spread0 =
-        *std::max_element(load.begin(), load.end()) - *std::min_element(load.begin(), load.end());
+        load[at(first_most(load.data(), m))] - load[at(first_least(load.data(), m))];
     const double mean = sum / m;
     const int steps = steps_ + (mean > 0 && spread0 / std::max(mean, 1e-12) > threshold_ ? 1 : 0);
 
     for (int step = 0; step < steps; ++step) {
-      const int h = static_cast<int>(std::max_element(load.begin(), load.end()) - load.begin());
+      const int h = first_most(load.data(), m);  // branch-free (max_element mispredicts)
       sort_asc(load, order);
       const int l0 = order[0];
       lights.assign(1, l0);

@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "argmax/first_extreme.hpp"
 #include "eplb/pipeline.hpp"
 #include "pack_members.hpp"
 
@@ -37,10 +38,13 @@ class SwapState {
   std::span<const int> members(int pack) const { return members_.of(pack); }
 
   // The heaviest and the lightest pack.
+  // Branch-free searches (first_extreme.hpp): max_element's compare per pack mispredicts on
+  // random loads.
   ExtremePacks extremes() const {
-    const auto h = std::max_element(loads_.begin(), loads_.end());
-    const auto l = std::min_element(loads_.begin(), loads_.end());
-    return {static_cast<int>(h - loads_.begin()), static_cast<int>(l - loads_.begin()), *h - *l};
+    const int m = static_cast<int>(loads_.size());
+    const int h = first_most(loads_.data(), m);
+    const int l = first_least(loads_.data(), m);
+    return {h, l, loads_[static_cast<std::size_t>(h)] - loads_[static_cast<std::size_t>(l)]};
   }
 
   // Swaps item a (of pack `e.heavy`) with item b (of pack `e.light`), then RERANK(heavy) and
