@@ -22,6 +22,7 @@
 #include "eplb/pipeline.hpp"
 #include "eplb/strategy.hpp"
 #include "kernel_isa_scope.hpp"
+#include "refine/refine_swap.hpp"   // white-box: RERANK after a swap
 #include "replicate/apportion.hpp"  // white-box: the tail scans
 #include "splitmix_rng.hpp"
 
@@ -336,6 +337,55 @@ TEST(FastKernels, RerankAndPackMembersMatchTheLiteralDefinitions) {
     rerank(pack, p);
     ASSERT_EQ(p.rank, expected.rank) << "trial " << t;
   }
+}
+
+// The swap refiners' RERANK after a 1x1 swap, against the general one: packs whose ranks are
+// permutations, one item of each swapped.
+TEST(FastKernels, RerankAfterSwapEqualsRerank) {
+  Rng rng(31);
+  int swaps = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    const int m = rng.uniform(2, 6);
+    const int cap = rng.uniform(1, 12);
+    const int n = m * cap;
+    // A random packing with every pack's ranks a permutation of 0..cap-1.
+    std::vector<int> slots(static_cast<std::size_t>(n));
+    std::iota(slots.begin(), slots.end(), 0);
+    for (int i = n - 1; i > 0; --i)
+      std::swap(slots[static_cast<std::size_t>(i)],
+                slots[static_cast<std::size_t>(rng.uniform(0, i))]);
+    Packing p;
+    p.pack.resize(static_cast<std::size_t>(n));
+    p.rank.resize(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      p.pack[static_cast<std::size_t>(i)] = slots[static_cast<std::size_t>(i)] / cap;
+      p.rank[static_cast<std::size_t>(i)] = slots[static_cast<std::size_t>(i)] % cap;
+    }
+    for (int step = 0; step < 4; ++step) {
+      const int h = rng.uniform(0, m - 1);
+      const int l = (h + rng.uniform(1, m - 1)) % m;
+      std::vector<int> in_h;
+      std::vector<int> in_l;
+      pack_members(h, p, in_h);
+      pack_members(l, p, in_l);
+      const int a = in_h[static_cast<std::size_t>(rng.uniform(0, cap - 1))];
+      const int b = in_l[static_cast<std::size_t>(rng.uniform(0, cap - 1))];
+      const int rank_a = p.rank[static_cast<std::size_t>(a)];
+      const int rank_b = p.rank[static_cast<std::size_t>(b)];
+      p.pack[static_cast<std::size_t>(a)] = l;
+      p.pack[static_cast<std::size_t>(b)] = h;
+      Packing want = p;
+      pack_members(h, want, in_h);
+      pack_members(l, want, in_l);
+      rerank_members(in_h, want);
+      rerank_members(in_l, want);
+      detail::rerank_after_swap(in_h, b, rank_a, p);
+      detail::rerank_after_swap(in_l, a, rank_b, p);
+      ASSERT_EQ(p.rank, want.rank) << "trial " << trial << " step " << step;
+      ++swaps;
+    }
+  }
+  EXPECT_EQ(swaps, 400 * 4);
 }
 
 TEST(FastKernels, TopKAndBottomKArePrefixesOfTheStableSorts) {

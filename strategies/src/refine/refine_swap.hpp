@@ -17,6 +17,29 @@
 
 namespace eplb::detail {
 
+// RERANK of a pack after a 1x1 swap (section 3.3): `items` are its members, `in` the item that
+// arrived with the rank it had in its old pack, and `gap` the rank of the item that left; the
+// other members' ranks are 0..k-1 without `gap` (the refiners keep every pack's ranks a
+// permutation). Ordering by (rank, index) then moves the ranks strictly between the arrival's
+// rank r and `gap` by one step toward `gap` and puts the two items at rank r in index order: the
+// result of rerank_members, without its counting sort. Branch-free over the members.
+inline void rerank_after_swap(std::span<const int> items, int in, int gap, Packing& p) {
+  const int r = p.rank[static_cast<std::size_t>(in)];
+  const bool up = r < gap;  // the ranks in (r, gap) move up, else those in (gap, r) move down
+  int tied_below = 0;       // the member holding rank r has a lower index than `in`
+  for (const int i : items) {
+    const int ri = p.rank[static_cast<std::size_t>(i)];
+    const bool other = i != in;
+    const bool tie = other && ri == r;
+    tied_below |= (tie && i < in) ? 1 : 0;
+    const bool between = up ? (ri > r && ri < gap) : (ri > gap && ri < r);
+    int shift = other && between ? (up ? 1 : -1) : 0;
+    shift += tie ? (up ? (i > in ? 1 : 0) : (i < in ? -1 : 0)) : 0;
+    p.rank[static_cast<std::size_t>(i)] = ri + shift;
+  }
+  p.rank[static_cast<std::size_t>(in)] = r == gap ? r : (up ? r + tied_below : r - 1 + tied_below);
+}
+
 struct ExtremePacks {
   int heavy;   // ARGMAX of the pack loads (lowest pack index on ties)
   int light;   // ARGMIN of the pack loads
@@ -50,11 +73,13 @@ class SwapState {
   // Swaps item a (of pack `e.heavy`) with item b (of pack `e.light`), then RERANK(heavy) and
   // RERANK(light), in that order (section 3.3).
   void swap_and_rerank(const ExtremePacks& e, int a, int b, Packing& p) {
+    const int rank_a = p.rank[static_cast<std::size_t>(a)];
+    const int rank_b = p.rank[static_cast<std::size_t>(b)];
     p.pack[static_cast<std::size_t>(a)] = e.light;
     p.pack[static_cast<std::size_t>(b)] = e.heavy;
     members_.swap(a, e.heavy, b, e.light);
-    rerank_members(members_.of(e.heavy), p);
-    rerank_members(members_.of(e.light), p);
+    rerank_after_swap(members_.of(e.heavy), b, rank_a, p);
+    rerank_after_swap(members_.of(e.light), a, rank_b, p);
     resum(e.heavy);
     resum(e.light);
   }
