@@ -31,6 +31,7 @@
 #include "components.hpp"
 #include "eplb/error.hpp"
 #include "pack_members.hpp"
+#include "refine_swap.hpp"
 
 namespace eplb::detail {
 namespace {
@@ -131,10 +132,12 @@ class AdaptiveSwapRefiner final : public Refiner {
         }
       }
       if (!(best_nd + kTie < delta)) return;
+      const int rank_a = p.rank[at(best_a)];
+      const int rank_b = p.rank[at(best_b)];
       move(w, best_a, best_b, h, best_l, p, load);
       members.swap(best_a, h, best_b, best_l);
-      rerank_members(members.of(h), p);
-      rerank_members(members.of(best_l), p);
+      rerank_after_swap(members.of(h), best_b, rank_a, p);
+      rerank_after_swap(members.of(best_l), best_a, rank_b, p);
     }
   }
 
