@@ -131,22 +131,22 @@ class Lane {
     if (s_.same.size() < at(m) * at(num_labels)) s_.same.resize(at(m) * at(num_labels), 0);
     out.pack.resize(at(n));
     out.rank.resize(at(n));
+    // The opening: when each of the m - 1 heaviest items exceeds eps, item t < m goes to pack t.
+    // It meets packs 0..t-1 holding one such item each (clearly heavier than an empty pack: above
+    // 0 + eps and more than eps away) and the empty packs tied at 0 with no replica of any label,
+    // so the exact-tie path takes the first empty pack (and the last one is the strict least).
+    // These are the scan's slowest steps (a pass over every pack each).
+    opened_ = m >= 2 && w[at(s_.order[at(m - 2)])] > eps_ ? at(m) : 0;
+    for (std::size_t t = 0; t < opened_; ++t) place(s_.order[t], static_cast<int>(t));
   }
 
   // Places the t-th heaviest item.
   void step(std::size_t t) {
+    if (t < opened_) return;
     const int i = s_.order[t];
-    const int label = labelled_ ? labels_[at(i)] : 0;
-    int* same_row = s_.same.data() + at(label) * at(m_);
-    const int best = labelled_ ? scan<true, Open>(s_, m_, eps_, same_row)
-                               : scan<false, Open>(s_, m_, eps_, nullptr);
-    out_->pack[at(i)] = best;
-    out_->rank[at(i)] = s_.used[at(best)];
-    s_.load[at(best)] += w_[at(i)];
-    if (labelled_) ++same_row[best];
-    const bool full = ++s_.used[at(best)] == cap_;
-    s_.open[at(best)] = full ? 0 : 1;
-    s_.tree.update(best, full ? std::numeric_limits<double>::infinity() : s_.load[at(best)]);
+    const int* same_row = s_.same.data() + at(labelled_ ? labels_[at(i)] : 0) * at(m_);
+    place(i, labelled_ ? scan<true, Open>(s_, m_, eps_, same_row)
+                       : scan<false, Open>(s_, m_, eps_, nullptr));
   }
 
   // Leaves the label counters zero for the next call.
@@ -163,7 +163,19 @@ class Lane {
   int m_ = 0;
   int cap_ = 0;
   bool labelled_ = false;
+  // Item i into pack `best`.
+  void place(int i, int best) {
+    out_->pack[at(i)] = best;
+    out_->rank[at(i)] = s_.used[at(best)];
+    s_.load[at(best)] += w_[at(i)];
+    if (labelled_) ++s_.same[at(labels_[at(i)]) * at(m_) + at(best)];
+    const bool full = ++s_.used[at(best)] == cap_;
+    s_.open[at(best)] = full ? 0 : 1;
+    s_.tree.update(best, full ? std::numeric_limits<double>::infinity() : s_.load[at(best)]);
+  }
+
   double eps_ = 0.0;
+  std::size_t opened_ = 0;  // items placed by the opening
   Scratch<Open> s_;
 };
 
