@@ -71,6 +71,7 @@ struct Lane {
   int num_labels = 0;
   bool has_dup = false;
   double eps = 0.0;
+  std::size_t opened = 0;  // items placed by the opening
 };
 
 class DiversePacker final : public Packer {
@@ -162,20 +163,35 @@ class DiversePacker final : public Packer {
       for (const double x : w) sum += x;
       lane.eps = 1e-6 * (sum / n);
     }
+    // The opening: item t < m goes to pack t, the first empty pack, whatever the weights (>= 0).
+    // In the seed's scan an empty pack is never heavier than a loaded one, and within the tie
+    // band it wins on items (its label count is 0 too), so the scan takes the first empty pack
+    // when it reaches it, and the later empty packs tie with it without winning. These are the
+    // scan's slowest steps (every pack is tied or close).
+    lane.opened = m >= 2 ? at(m) : 0;
+    for (std::size_t t = 0; t < lane.opened; ++t) place(lane, s.order[t], static_cast<int>(t));
   }
 
   // Places the t-th heaviest item (the greedy pass).
   template <class Open>
   static void step(Lane<Open>& lane, std::size_t t) {
+    if (t < lane.opened) return;
     Scratch& s = lane.s;
-    Packing& out = *lane.out;
     const int i = s.order[t];
     const double x = lane.w[at(i)];
     const Extremes open_loads = lane.tree.extremes();
-    const int best = lane.has_dup
-                         ? scan_projected(s, open_loads, lane.m, x, lane.eps,
-                                          s.hist.data() + lane.labels[at(i)], lane.num_labels)
-                         : scan_plain(s, open_loads, lane.m);
+    place(lane, i,
+          lane.has_dup ? scan_projected(s, open_loads, lane.m, x, lane.eps,
+                                        s.hist.data() + lane.labels[at(i)], lane.num_labels)
+                       : scan_plain(s, open_loads, lane.m));
+  }
+
+  // Item i into pack `best`.
+  template <class Open>
+  static void place(Lane<Open>& lane, int i, int best) {
+    Scratch& s = lane.s;
+    Packing& out = *lane.out;
+    const double x = lane.w[at(i)];
     out.pack[at(i)] = best;
     out.rank[at(i)] = s.used[at(best)];
     s.load[at(best)] += x;
