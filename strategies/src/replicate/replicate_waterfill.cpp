@@ -85,20 +85,27 @@ class Bisection {
   // Branch-free, with the running sum in a register: whether an expert settles is as
   // unpredictable as the bisection's direction, and a sum kept in the member chained every
   // settled expert to the previous one through memory. Adding 0.0 (a finite term times 0) for
-  // the others changes nothing (the sum is a non-negative integer).
+  // the others changes nothing (the sum is a non-negative integer). The new ends are compared in
+  // registers (reloading the one just stored waited for the store), and the kept experts go to
+  // a second list (compacting in place made every read wait for the previous write).
   void narrow(bool fitted) {
-    std::vector<double>& side = fitted ? at_hi_ : at_lo_;
     std::size_t kept = 0;
     double settled = settled_sum_;
-    for (const int j : open_) {  // open_[kept] is at or before the entry being read
-      side[at(j)] = at_mid_[at(j)];
-      const bool done = at_lo_[at(j)] == at_hi_[at(j)];
-      settled += at_hi_[at(j)] * static_cast<double>(done);  // a select here compiles to a branch
-      open_[kept] = j;
+    kept_.resize(open_.size());
+    for (const int j : open_) {
+      const double mid = at_mid_[at(j)];
+      const double lo = fitted ? at_lo_[at(j)] : mid;
+      const double hi = fitted ? mid : at_hi_[at(j)];
+      at_lo_[at(j)] = lo;
+      at_hi_[at(j)] = hi;
+      const bool done = lo == hi;
+      settled += hi * static_cast<double>(done);  // a select here compiles to a branch
+      kept_[kept] = j;
       kept += done ? 0 : 1;
     }
     settled_sum_ = settled;
-    open_.resize(kept);
+    kept_.resize(kept);
+    open_.swap(kept_);
   }
 
   // With one unsettled expert j left, s(mid) <= slots is fl(w[j] / mid) <= K for the integer
@@ -153,6 +160,7 @@ class Bisection {
   std::vector<double> at_hi_;
   std::vector<double> at_mid_;
   std::vector<int> open_;
+  std::vector<int> kept_;  // narrow()'s output, swapped with open_
   double settled_sum_ = 0.0;
 };
 
