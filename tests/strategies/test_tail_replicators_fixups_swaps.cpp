@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -371,6 +372,55 @@ ReplicaLayout random_layout(std::mt19937_64& rng, int n, int slots) {
     shuffled.rank[i] = l.rank[perm[i]];
   }
   return shuffled;
+}
+
+// FIXUP_SIMPLE / FIXUP_MASKED literally (section 4.2 step 3, 4.6): the counts after at most one
+// move. Mixed-sign weights make them fire (they cannot for w >= 0), which exercises every early
+// exit of the implementation against the full trial.
+std::vector<int> literal_argmax_argmin_counts(const std::vector<double>& w, std::vector<int> cnt,
+                                              bool masked) {
+  const int n = static_cast<int>(w.size());
+  auto avg = [&](int j) {
+    return w[static_cast<std::size_t>(j)] / cnt[static_cast<std::size_t>(j)];
+  };
+  int d = -1;
+  int r = 0;
+  double max_avg = avg(0);
+  for (int j = 0; j < n; ++j) {
+    max_avg = std::max(max_avg, avg(j));
+    if (avg(j) < avg(r)) r = j;
+    if (masked && cnt[static_cast<std::size_t>(j)] <= 1) continue;
+    if (d < 0 || avg(j) > avg(d)) d = j;
+  }
+  if (d < 0 || d == r || cnt[static_cast<std::size_t>(d)] <= 1) return cnt;
+  std::vector<int> trial = cnt;
+  --trial[static_cast<std::size_t>(d)];
+  ++trial[static_cast<std::size_t>(r)];
+  double peak = -std::numeric_limits<double>::infinity();
+  for (int j = 0; j < n; ++j)
+    peak = std::max(peak, w[static_cast<std::size_t>(j)] / trial[static_cast<std::size_t>(j)]);
+  return peak + 1e-12 < max_avg ? trial : cnt;
+}
+
+TEST(Fixup, SimpleAndMaskedMatchTheLiteralRuleOnMixedSignWeights) {
+  std::mt19937_64 rng(17);
+  int fired = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    const int n = 2 + static_cast<int>(rng() % 10);
+    const int slots = n + static_cast<int>(rng() % 12);
+    std::vector<double> w(static_cast<std::size_t>(n));
+    for (double& x : w) x = static_cast<double>(static_cast<int>(rng() % 21) - 10);
+    const ReplicaLayout start = random_layout(rng, n, slots);
+    for (const auto kind : {FixupKind::kSimple, FixupKind::kMasked}) {
+      ReplicaLayout l = start;
+      apply_fixup(fixup(kind), w, l);
+      const std::vector<int> want =
+          literal_argmax_argmin_counts(w, start.cnt, kind == FixupKind::kMasked);
+      ASSERT_EQ(l.cnt, want) << "trial " << trial;
+      fired += l.cnt != start.cnt ? 1 : 0;
+    }
+  }
+  EXPECT_GT(fired, 100);
 }
 
 // COMPOSITION.md section 5.3: these three fix-ups are dead code for w >= 0, whatever the counts

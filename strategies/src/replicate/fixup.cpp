@@ -85,11 +85,13 @@ void fixup_argmax_argmin(std::span<const double> w, bool masked, ReplicaLayout& 
   constexpr double kInf = std::numeric_limits<double>::infinity();
   int d = -1;  // ARGMAX(avg); masked: ARGMAX over the experts with cnt > 1
   int r = -1;  // ARGMIN(avg)
+  int g = -1;  // the first expert at max_avg
   double d_avg = -kInf;
   double r_avg = kInf;
   double max_avg = -kInf;
   for (int j = 0; j < n; ++j) {
     const double a = avg_of(w, cnt, j);
+    g = a > max_avg ? j : g;
     max_avg = std::max(max_avg, a);
     if (r < 0 || a < r_avg) {
       r = j;
@@ -102,6 +104,9 @@ void fixup_argmax_argmin(std::span<const double> w, bool masked, ReplicaLayout& 
     }
   }
   if (d < 0 || d == r || cnt[static_cast<std::size_t>(d)] <= 1) return;
+  // An expert at max_avg that is neither donor nor receiver keeps its average in the trial, so
+  // the trial peak is at least max_avg and the move cannot fire: skip the n divisions.
+  if (g != d && g != r) return;
   // simple: d is the ARGMAX, so d_avg == max_avg; masked compares with max(avg) as well.
   if (trial_peak(w, cnt, d, r) + kEps < max_avg) move_replica(d, r, layout);
 }
