@@ -31,7 +31,9 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "argmax/first_extreme_avx512.hpp"
@@ -43,6 +45,32 @@ namespace eplb::detail {
 namespace {
 
 std::size_t at(int i) { return static_cast<std::size_t>(i); }
+
+// For x > 0 and the integer k: the least double t with fl(x / t) <= k (+inf when k < 1: no t),
+// searched within a few ulps of x / k. False when it is not there (a quotient near the subnormal
+// range).
+bool exact_threshold(double x, double k, double& t) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  if (k < 1.0) {
+    t = kInf;
+    return true;
+  }
+  double guess = x / k;
+  if (!(guess >= std::numeric_limits<double>::min())) return false;
+  for (int step = 0; step < 8; ++step) {
+    if (x / guess <= k) {
+      const double below = std::nextafter(guess, 0.0);
+      if (!(x / below <= k)) {
+        t = guess;
+        return true;
+      }
+      guess = below;
+    } else {
+      guess = std::nextafter(guess, kInf);
+    }
+  }
+  return false;
+}
 
 // The bisection's feasibility test s(mid) = sum_j max(ceil(w[j]/mid), 1) <= slots, evaluated
 // exactly but only where it can still change. Each term is non-increasing in mid (division and
@@ -116,28 +144,7 @@ class Bisection {
   // expert, or t is not within a few ulps of w[j] / K (a quotient near the subnormal range).
   bool single_threshold(std::span<const double> w, int slots, double& t) const {
     if (open_.size() != 1) return false;
-    const double x = w[at(open_.front())];
-    const double k = slots - settled_sum_;
-    if (k < 1.0) {
-      t = std::numeric_limits<double>::infinity();
-      return true;
-    }
-    constexpr double kInf = std::numeric_limits<double>::infinity();
-    double guess = x / k;
-    if (!(guess >= std::numeric_limits<double>::min())) return false;
-    for (int step = 0; step < 8; ++step) {
-      if (x / guess <= k) {
-        const double below = std::nextafter(guess, 0.0);
-        if (!(x / below <= k)) {
-          t = guess;
-          return true;
-        }
-        guess = below;
-      } else {
-        guess = std::nextafter(guess, kInf);
-      }
-    }
-    return false;
+    return exact_threshold(w[at(open_.front())], slots - settled_sum_, t);
   }
 
   // Ends the bisection of single_threshold's expert at the final hi.
@@ -152,6 +159,7 @@ class Bisection {
   // (or is 1 at the start, where hi >= every weight) and, if it changed since, it was not yet
   // settled, so its at_hi_ was updated with each new hi.
   int term_at_hi(std::size_t j) const { return static_cast<int>(at_hi_[j]); }
+  void sync_terms() {}  // every term is in at_hi_ already
 
  private:
   static std::size_t at(int i) { return static_cast<std::size_t>(i); }
@@ -163,6 +171,115 @@ class Bisection {
   std::vector<int> kept_;  // narrow()'s output, swapped with open_
   double settled_sum_ = 0.0;
 };
+
+#if EPLB_HAVE_AVX512_KERNELS
+EPLB_AVX512_WARNINGS_OFF
+// Bisection's state and steps with AVX-512: the unsettled experts' weights and terms are kept
+// compacted in their own arrays (settling compresses them), so that fits() and narrow() run eight
+// experts per instruction. Every term is the same double (correctly rounded quotient, ceil, max)
+// and every sum one of small integers, exact in any order.
+class WideBisection {
+ public:
+  void reset(std::span<const double> w) {
+    const std::size_t n = w.size();
+    at_hi_.assign(n, 1.0);
+    for (std::vector<double>* v : {&w_, &lo_, &hi_, &mid_}) v->resize(n + 8);
+    index_.resize(n + 8);
+    open_ = 0;
+    settled_sum_ = 0.0;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (w[j] > 0.0) {
+        w_[open_] = w[j];
+        lo_[open_] = std::numeric_limits<double>::infinity();
+        hi_[open_] = 1.0;
+        index_[open_] = static_cast<std::int64_t>(j);
+        ++open_;
+      } else {
+        settled_sum_ += 1.0;
+      }
+    }
+  }
+
+  EPLB_AVX512_TARGET bool fits(std::span<const double> /*w*/, double mid, int slots) {
+    const __m512d level = _mm512_set1_pd(mid);
+    const __m512d one = _mm512_set1_pd(1.0);
+    __m512d sum = _mm512_setzero_pd();
+    const int k = static_cast<int>(open_);
+    for (int i = 0; i < k; i += 8) {
+      const __mmask8 m = lanes_without(i, k, -1);
+      const __m512d q = _mm512_maskz_div_pd(m, _mm512_maskz_loadu_pd(m, w_.data() + i), level);
+      const __m512d c =
+          _mm512_max_pd(_mm512_roundscale_pd(q, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC), one);
+      _mm512_mask_storeu_pd(mid_.data() + i, m, c);
+      sum = _mm512_mask_add_pd(sum, m, sum, c);
+    }
+    return settled_sum_ + _mm512_reduce_add_pd(sum) <= slots;
+  }
+
+  EPLB_AVX512_TARGET void narrow(bool fitted) {
+    const int k = static_cast<int>(open_);
+    std::size_t kept = 0;
+    double settled = settled_sum_;
+    alignas(64) double ends[8];
+    for (int i = 0; i < k; i += 8) {
+      const __mmask8 m = lanes_without(i, k, -1);
+      const __m512d mid = _mm512_maskz_loadu_pd(m, mid_.data() + i);
+      const __m512d lo = fitted ? _mm512_maskz_loadu_pd(m, lo_.data() + i) : mid;
+      const __m512d hi = fitted ? mid : _mm512_maskz_loadu_pd(m, hi_.data() + i);
+      const __m512d w = _mm512_maskz_loadu_pd(m, w_.data() + i);
+      const __m512i index = _mm512_maskz_loadu_epi64(m, index_.data() + i);
+      const auto done = static_cast<__mmask8>(m & _mm512_cmp_pd_mask(lo, hi, _CMP_EQ_OQ));
+      const auto keep = static_cast<__mmask8>(m & ~done);
+      if (done != 0) {
+        settled += _mm512_reduce_add_pd(_mm512_maskz_mov_pd(done, hi));
+        _mm512_store_pd(ends, hi);
+        for (unsigned d = done; d != 0; d &= d - 1) {
+          const int b = std::countr_zero(d);
+          at_hi_[static_cast<std::size_t>(index_[static_cast<std::size_t>(i + b)])] = ends[b];
+        }
+      }
+      // In place: this vector is loaded, and the kept ones land at or before it.
+      _mm512_mask_compressstoreu_pd(w_.data() + kept, keep, w);
+      _mm512_mask_compressstoreu_pd(lo_.data() + kept, keep, lo);
+      _mm512_mask_compressstoreu_pd(hi_.data() + kept, keep, hi);
+      _mm512_mask_compressstoreu_epi64(index_.data() + kept, keep, index);
+      kept += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(keep)));
+    }
+    open_ = kept;
+    settled_sum_ = settled;
+  }
+
+  // As Bisection::single_threshold, on the one compacted expert.
+  bool single_threshold(std::span<const double> /*w*/, int slots, double& t) const {
+    if (open_ != 1) return false;
+    return exact_threshold(w_[0], slots - settled_sum_, t);
+  }
+
+  void settle_single(std::span<const double> /*w*/, double hi) {
+    const auto j = static_cast<std::size_t>(index_[0]);
+    at_hi_[j] = std::max(std::ceil(w_[0] / hi), 1.0);
+    settled_sum_ += at_hi_[j];
+    open_ = 0;
+  }
+
+  // The unsettled experts' terms at hi, into the per-expert array term_at_hi reads.
+  void sync_terms() {
+    for (std::size_t q = 0; q < open_; ++q) at_hi_[static_cast<std::size_t>(index_[q])] = hi_[q];
+  }
+  int term_at_hi(std::size_t j) const { return static_cast<int>(at_hi_[j]); }
+
+ private:
+  std::vector<double> at_hi_;        // [expert] the term at hi of a settled expert (or after sync)
+  std::vector<double> w_;            // the unsettled experts' weights, compacted
+  std::vector<double> lo_;           // their terms at lo
+  std::vector<double> hi_;           // their terms at hi
+  std::vector<double> mid_;          // their terms at the last mid
+  std::vector<std::int64_t> index_;  // their expert indices
+  std::size_t open_ = 0;
+  double settled_sum_ = 0.0;
+};
+EPLB_AVX512_WARNINGS_ON
+#endif
 
 class WaterfillReplicator final : public Replicator {
  public:
@@ -192,19 +309,27 @@ class WaterfillReplicator final : public Replicator {
   EPLB_AVX512_WARNINGS_OFF
   EPLB_AVX512_FLATTEN void counts_avx512(std::span<const double> w, int slots,
                                          std::vector<int>& cnt) const {
-    counts(w, slots, cnt);
+    thread_local WideBisection bisection;
+    counts(w, slots, cnt, bisection);
   }
   EPLB_AVX512_WARNINGS_ON
 #endif
 
   void counts(std::span<const double> w, int slots, std::vector<int>& cnt) const {
+    thread_local Bisection bisection;
+    counts(w, slots, cnt, bisection);
+  }
+
+  // `Bisect` is Bisection or WideBisection: the same steps.
+  template <class Bisect>
+  void counts(std::span<const double> w, int slots, std::vector<int>& cnt,
+              Bisect& bisection) const {
     const int n = static_cast<int>(w.size());
     const double maxw = *std::max_element(w.begin(), w.end());
     if (maxw == 0.0) {
       for (int j = 0; j < n; ++j) cnt[at(j)] = slots / n + (j < slots % n ? 1 : 0);
       return;
     }
-    thread_local Bisection bisection;
     bisection.reset(w);
     double lo = 0.0;
     double hi = std::max(maxw, 1.0);
@@ -229,6 +354,7 @@ class WaterfillReplicator final : public Replicator {
     }
     // hi starts feasible (every ceil is <= 1) and only moves to feasible levels, so the sum below
     // is <= slots and fits in int.
+    bisection.sync_terms();
     int extras = slots;
     for (int j = 0; j < n; ++j) {
       cnt[at(j)] = bisection.term_at_hi(at(j));
