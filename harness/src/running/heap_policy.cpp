@@ -1,6 +1,8 @@
 // See eplb/running/heap_policy.hpp.
 #include "eplb/running/heap_policy.hpp"
 
+#include <cstdlib>  // defines __GLIBC__ (through <features.h>) before the test below
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
