@@ -186,9 +186,9 @@ void greedy_lanes(std::span<const PackJob> jobs, int m_arg, std::vector<double>*
       const auto i = at(item_of[k][t]);
       pack_of[k][i] = static_cast<int>(t);
       rank_of[k][i] = 0;
-      load[k * um + t] = weight[k][i];  // 0.0 + w
+      load[k * um + t] = 0.0 + weight[k][i];  // as the search's sum (a -0.0 item gives +0.0)
       used[k * um + t] = 1;
-      key[k * um + t] = 1 < cap ? weight[k][i] : std::numeric_limits<double>::infinity();
+      key[k * um + t] = 1 < cap ? load[k * um + t] : std::numeric_limits<double>::infinity();
     }
   }
   for (std::size_t k = 0; k < lanes; ++k)

@@ -1,6 +1,7 @@
-// The instruction set of the strategies' innermost searches (the lightest pack of greedy
-// packing). Every choice gives the same placements bit for bit: the wide kernels compute the very
-// minima and first indices the portable ones do; only speed differs.
+// The instruction set of the strategies' innermost loops: the searches for the least or greatest
+// of a few dozen values (packs, experts), the sort's passes, water-filling's bisection. Every
+// choice gives the same placements bit for bit: the wide kernels compute the very doubles and
+// first indices the portable ones do; only speed differs.
 //
 // The default is the widest the CPU (and the OS, which must save the wide registers) supports,
 // detected once at first use; the environment variable EPLB_KERNEL_ISA=portable (or avx512)

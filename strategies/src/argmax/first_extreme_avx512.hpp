@@ -1,7 +1,7 @@
 // first_extreme (first_extreme.hpp) for a compile-time count of 8, 16, 32 or 64 values with
 // AVX-512F: the extreme by a tree of 8-wide min (max) instructions, then one equality mask per
 // eight values, the lowest set bit being the first index holding it. For 32 packs this is about
-// a fifth of the winner tree's instructions per greedy item.
+// a quarter of the winner tree's instructions per greedy item.
 //
 // Only functions marked EPLB_AVX512_TARGET (or inlined into one) may call these, and only after
 // kernel_isa() said the CPU has AVX-512F (eplb/kernel_isa.hpp).

@@ -157,12 +157,6 @@ class Lane {
   }
 
  private:
-  std::span<const double> w_;
-  std::span<const int> labels_;
-  Packing* out_ = nullptr;
-  int m_ = 0;
-  int cap_ = 0;
-  bool labelled_ = false;
   // Item i into pack `best`.
   void place(int i, int best) {
     out_->pack[at(i)] = best;
@@ -174,6 +168,12 @@ class Lane {
     s_.tree.update(best, full ? std::numeric_limits<double>::infinity() : s_.load[at(best)]);
   }
 
+  std::span<const double> w_;
+  std::span<const int> labels_;
+  Packing* out_ = nullptr;
+  int m_ = 0;
+  int cap_ = 0;
+  bool labelled_ = false;
   double eps_ = 0.0;
   std::size_t opened_ = 0;  // items placed by the opening
   Scratch<Open> s_;
