@@ -35,7 +35,7 @@ class DhondtReplicator final : public Replicator {
 
   void replicate_many(std::span<const ReplicateJob> jobs, int slots) const override {
     thread_local std::array<BlockArgmax, kReplicateLanes> best;
-    const bool wide = kernel_isa() == KernelIsa::kAvx512;
+    [[maybe_unused]] const bool wide = kernel_isa() == KernelIsa::kAvx512;
     for_each_lane_group(jobs, [&](std::span<const ReplicateJob> lanes) {
 #if EPLB_HAVE_AVX512_KERNELS
       if (wide && BlockArgmaxOf<true>::wide_fits(static_cast<int>(lanes.front().w.size()))) {
