@@ -106,21 +106,9 @@ void BM_floor_sort_desc(benchmark::State& state, const Config& config) {
   }
 }
 
-// The kernel instruction set for the scope of one benchmark.
-class IsaScope {
- public:
-  explicit IsaScope(eplb::KernelIsa isa) { eplb::set_kernel_isa(isa); }
-  ~IsaScope() { eplb::set_kernel_isa(saved_); }
-  IsaScope(const IsaScope&) = delete;
-  IsaScope& operator=(const IsaScope&) = delete;
-
- private:
-  eplb::KernelIsa saved_ = eplb::kernel_isa();
-};
-
 void BM_plan(benchmark::State& state, const Config& config, const std::string& spec, int threads,
              eplb::KernelIsa isa) {
-  const IsaScope scope(isa);
+  const eplb::KernelIsaScope scope(isa);
   const eplb::LoadMatrix& load = config.load();
   const auto strategy = eplb::make_strategy(spec).product;
   const eplb::Placement reference = strategy->plan(load, config.topology);

@@ -16,16 +16,7 @@ inline std::vector<KernelIsa> available_isas() {
   return isas;
 }
 
-// Selects an instruction set for one scope and restores the previous one.
-class IsaScope {
- public:
-  explicit IsaScope(KernelIsa isa) { set_kernel_isa(isa); }
-  ~IsaScope() { set_kernel_isa(saved_); }
-  IsaScope(const IsaScope&) = delete;
-  IsaScope& operator=(const IsaScope&) = delete;
-
- private:
-  KernelIsa saved_ = kernel_isa();
-};
+// The scope that selects one: eplb::KernelIsaScope (eplb/kernel_isa.hpp).
+using IsaScope = KernelIsaScope;
 
 }  // namespace eplb::test

@@ -27,4 +27,17 @@ KernelIsa kernel_isa();
 void set_kernel_isa(KernelIsa isa);
 std::string_view to_string(KernelIsa isa);
 
+// Selects `isa` for one scope and restores the previous choice (tests and benchmarks that compare
+// both paths).
+class KernelIsaScope {
+ public:
+  explicit KernelIsaScope(KernelIsa isa) : saved_(kernel_isa()) { set_kernel_isa(isa); }
+  ~KernelIsaScope() { set_kernel_isa(saved_); }
+  KernelIsaScope(const KernelIsaScope&) = delete;
+  KernelIsaScope& operator=(const KernelIsaScope&) = delete;
+
+ private:
+  KernelIsa saved_;
+};
+
 }  // namespace eplb
