@@ -7,7 +7,15 @@
 namespace eplb::detail {
 namespace {
 
+// How long the caller spins for the last workers of a loop, and a worker for the next loop,
+// before sleeping on a condition variable (see run() and work()).
 constexpr std::chrono::microseconds kSpin{200};
+
+void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
 
 }  // namespace
 
@@ -44,6 +52,16 @@ void WorkerPool::work() {
     lock.lock();
     busy_.fetch_sub(1, std::memory_order_release);
     if (--active_ == 0) finished_.notify_all();
+    // Plans called back to back (a sweep, a rebalance loop, a benchmark) post the next loop
+    // within microseconds; a worker asleep on wake_ joined it 30-80 us late (waking an idle
+    // virtual CPU), which left the caller planning alone for a sixth of a large plan. So it
+    // watches for the next loop a while first, as OpenMP runtimes spin before they block.
+    lock.unlock();
+    const auto start = std::chrono::steady_clock::now();
+    while (posted_.load(std::memory_order_acquire) == seen &&
+           std::chrono::steady_clock::now() - start < kSpin)
+      pause();
+    lock.lock();
   }
 }
 
@@ -58,6 +76,7 @@ void WorkerPool::run(int tasks, int threads, const std::function<void(int)>& tas
     next_.store(0);
     seats_ = std::max(helpers, 0);
     ++loop_;
+    posted_.store(loop_, std::memory_order_release);
   }
   wake_.notify_all();
   drain();
@@ -71,11 +90,8 @@ void WorkerPool::run(int tasks, int threads, const std::function<void(int)>& tas
   // costs at most kSpin of this thread's time.
   const auto start = std::chrono::steady_clock::now();
   while (busy_.load(std::memory_order_acquire) != 0 &&
-         std::chrono::steady_clock::now() - start < kSpin) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
+         std::chrono::steady_clock::now() - start < kSpin)
+    pause();
   std::unique_lock<std::mutex> lock(mutex_);
   finished_.wait(lock, [&] { return active_ == 0; });
   task_ = nullptr;

@@ -39,6 +39,7 @@ class WorkerPool {
   int active_ = 0;            // workers inside the current loop
   std::atomic<int> busy_{0};  // active_, readable without the lock (the caller spins on it)
   std::uint64_t loop_ = 0;
+  std::atomic<std::uint64_t> posted_{0};  // loop_, readable without the lock (workers spin on it)
   bool stop_ = false;
 };
 
