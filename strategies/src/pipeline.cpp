@@ -68,10 +68,28 @@ int PipelineStrategy::layer_batch(const Topology& topo) const {
 }
 
 Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) const {
-  const int L = static_cast<int>(load.rows());
+  Placement out;
+  shape_rows(load.rows(), load.cols(), topo, out);
+  plan_rows(load, 0, load.rows(), topo, out);
+  return out;
+}
+
+bool PipelineStrategy::shape_rows(Eigen::Index layers, Eigen::Index experts, const Topology& topo,
+                                  Placement& out) const {
+  topo.validate(static_cast<int>(experts), options_.policy);
+  out.policy = topo.resolve(options_.policy);
+  out.phy2log.resize(layers, topo.num_replicas);
+  out.logcnt.resize(layers, experts);
+  out.phyrank.resize(layers,
+                     topo.num_replicas);  // eplb.py's phyrank: log2phy lists replicas in this order
+  return true;
+}
+
+void PipelineStrategy::plan_rows(const LoadMatrix& load, Eigen::Index first, Eigen::Index count,
+                                 const Topology& topo, Placement& out) const {
+  const int L = static_cast<int>(count);
   const int E = static_cast<int>(load.cols());
-  topo.validate(E, options_.policy);
-  const Policy policy = topo.resolve(options_.policy);
+  const Policy policy = out.policy;
   const bool hier = policy == Policy::kHierarchical;
   const int G = hier ? topo.num_groups : 1;
   const int N = hier ? topo.num_nodes : 1;
@@ -84,12 +102,6 @@ Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) c
   const int spg = R / topo.num_gpus;
   const bool logical = options_.replicate.layout == Layout::kLogical ||
                        (options_.replicate.layout == Layout::kAuto && !replicate_->column_layout());
-
-  Placement out;
-  out.policy = policy;
-  out.phy2log.resize(L, R);
-  out.logcnt.resize(L, E);
-  out.phyrank.resize(L, R);  // eplb.py's phyrank: log2phy lists replicas in this order
 
   // The work is batched in units (layer, node): each stage runs on every unit of a batch before
   // the next stage, so that a packer can interleave the units' independent instances
@@ -114,7 +126,7 @@ Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) c
     // Step 1: groups -> nodes.
     jobs.clear();
     for (int b = 0; b < nl; ++b) {
-      const double* w = load.row(l0 + b).data();
+      const double* w = load.row(first + l0 + b).data();
       auto& gl = gload[static_cast<std::size_t>(b)];
       for (int g = 0; g < G; ++g) {
         double s = 0.0;
@@ -137,7 +149,7 @@ Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) c
     // Step 2: replicate within each node.
     replicate_jobs.clear();
     for (int b = 0; b < nl; ++b) {
-      const double* w = load.row(l0 + b).data();
+      const double* w = load.row(first + l0 + b).data();
       for (int n = 0; n < N; ++n) {
         const auto u = static_cast<std::size_t>(b * N + n);
         const int* node_experts = mlog2log.data() + b * E + n * epn;
@@ -178,7 +190,7 @@ Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) c
     // Step 3: replicas -> GPUs within each node.
     run_stage(*gpu_pack_, gpu_refine_.get(), jobs, gpus_per_node);
     for (int b = 0; b < nl; ++b) {
-      const int l = l0 + b;
+      const auto l = first + l0 + b;
       for (int n = 0; n < N; ++n) {
         const auto u = static_cast<std::size_t>(b * N + n);
         const int* node_experts = mlog2log.data() + b * E + n * epn;
@@ -195,7 +207,6 @@ Placement PipelineStrategy::plan(const LoadMatrix& load, const Topology& topo) c
       }
     }
   }
-  return out;
 }
 
 }  // namespace eplb

@@ -765,6 +765,8 @@ TEST(PlanLayers, EqualsStrategyPlanForEveryPresetPolicyAndThreadCount) {
     for (const std::string& spec : {entry.name, entry.name + ":policy=global"}) {
       const auto strategy = make_strategy(spec).product;
       const Placement reference = strategy->plan(load, topo);
+      Placement shaped;  // the pipeline plans blocks in place
+      EXPECT_TRUE(strategy->shape_rows(load.rows(), load.cols(), topo, shaped)) << spec;
       for (const int threads : {1, 2, 3, 4, 16}) {
         expect_same(plan_layers(*strategy, load, topo, threads), reference,
                     spec + " threads=" + std::to_string(threads));
@@ -777,6 +779,8 @@ TEST(PlanLayers, EqualsStrategyPlanForEveryPresetPolicyAndThreadCount) {
   const auto joint = make_strategy("joint:kicks=1,iters=50").product;
   const Placement reference = joint->plan(load, topo);
   ASSERT_EQ(reference.phyrank.size(), 0);
+  Placement shaped;  // joint's blocks are planned apart and copied
+  EXPECT_FALSE(joint->shape_rows(load.rows(), load.cols(), topo, shaped));
   for (const int threads : {2, 3}) {
     expect_same(plan_layers(*joint, load, topo, threads), reference,
                 "joint threads=" + std::to_string(threads));

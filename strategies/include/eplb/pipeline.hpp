@@ -151,6 +151,10 @@ class PipelineStrategy final : public Strategy {
   explicit PipelineStrategy(const PipelineOptions& options);
   Placement plan(const LoadMatrix& load, const Topology& topology) const override;
   int layer_batch(const Topology& topology) const override;
+  bool shape_rows(Eigen::Index layers, Eigen::Index experts, const Topology& topology,
+                  Placement& out) const override;
+  void plan_rows(const LoadMatrix& load, Eigen::Index first, Eigen::Index count,
+                 const Topology& topology, Placement& out) const override;
   const PipelineOptions& options() const { return options_; }
 
  private:

@@ -64,8 +64,11 @@ Placement plan_layers(const Strategy& strategy, const LoadMatrix& load, const To
     first.push_back(first.back() + std::min(left, size));
   }
   const auto blocks = static_cast<int>(first.size()) - 1;
-  // Each block writes its rows of the result itself: no serial stitching after the loop.
+  // Each block writes its rows of the result itself: no serial stitching after the loop. A
+  // strategy that plans rows in place writes them directly (shape_rows); any other plans each
+  // block on its own and copies it.
   Placement out;
+  const bool in_place = strategy.shape_rows(layers, load.cols(), topology, out);
   std::vector<std::exception_ptr> errors(static_cast<std::size_t>(blocks));
   std::mutex shape;            // the first finished block sizes the result
   std::atomic<int> ranked{0};  // blocks whose plan has replica ranks
@@ -73,6 +76,10 @@ Placement plan_layers(const Strategy& strategy, const LoadMatrix& load, const To
     const Eigen::Index begin = first[static_cast<std::size_t>(b)];
     const Eigen::Index count = first[static_cast<std::size_t>(b) + 1] - begin;
     try {
+      if (in_place) {
+        strategy.plan_rows(load, begin, count, topology, out);
+        return;
+      }
       const LoadMatrix block = load.middleRows(begin, count);
       const Placement part = strategy.plan(block, topology);
       {
@@ -95,7 +102,7 @@ Placement plan_layers(const Strategy& strategy, const LoadMatrix& load, const To
   for (const std::exception_ptr& error : errors) {
     if (error) std::rethrow_exception(error);
   }
-  if (ranked.load() != blocks) clear_ranks(out);  // ranks are all or nothing
+  if (!in_place && ranked.load() != blocks) clear_ranks(out);  // ranks are all or nothing
   return out;
 }
 
