@@ -10,6 +10,7 @@
 
 #if EPLB_HAVE_AVX512_KERNELS
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -28,6 +29,7 @@ class WideLeastKeys {
   // at +0.0 and grow by non-negative items). Padding lanes hold +inf.
   template <class Key>
   void build(int n, Key key) {
+    n_ = n;
     vectors_ = (n + 7) / 8;
     key_.assign(static_cast<std::size_t>(8 * vectors_), kInf);
     for (int j = 0; j < n; ++j) key_[static_cast<std::size_t>(j)] = key(j);
@@ -38,6 +40,54 @@ class WideLeastKeys {
   // As WinnerTree<false>::extremes(): the runner-up is the least key at another index, or the
   // least key itself when every other key is +inf.
   EPLB_AVX512_TARGET Extremes extremes() const {
+    const Pass p = pass();
+    const double runner_up = std::popcount(p.tied) >= 2 ? p.key : p.others;
+    return {p.key, runner_up == kInf ? p.key : runner_up, std::countr_zero(p.tied)};
+  }
+
+  // The near-tie packer's choice when it is clear (pack_near_tie.cpp, scan()): with `least` the
+  // least key and `others` the least key not equal to it (+inf if none), if least is finite,
+  // least + eps < others and not |others - least| <= eps, the first index holding `least` of
+  // least count[j] among those (count == nullptr: the first index holding `least`); else -1.
+  // One pass, whether one index or several hold the least key.
+  EPLB_AVX512_TARGET int clear_least(double eps, const int* count) const {
+    const Pass p = pass();
+    const double key = p.key;
+    const double others = p.others;
+    const std::uint64_t tied = p.tied;
+    if (!(key < kInf && key + eps < others && !(std::abs(others - key) <= eps))) return -1;
+    // One index at the least key (most steps), or no counts: the first.
+    if (count == nullptr || (tied & (tied - 1)) == 0) return std::countr_zero(tied);
+    // The least count over the tied lanes (padding lanes hold +inf keys, never tied: least is
+    // finite), then the first tied lane holding it. AVX-512F only: each vector's 8 counts in the
+    // low half of a 16-lane vector.
+    __m512i fewest = _mm512_set1_epi32(std::numeric_limits<int>::max());
+    for (int q = 0; q < vectors_; ++q) {
+      const __m512i c = _mm512_maskz_loadu_epi32(lanes_without(8 * q, n_, -1), count + 8 * q);
+      fewest = _mm512_mask_min_epi32(fewest, static_cast<__mmask16>((tied >> (8 * q)) & 0xFF),
+                                     fewest, c);
+    }
+    fewest = _mm512_set1_epi32(_mm512_reduce_min_epi32(fewest));
+    std::uint64_t hits = 0;
+    for (int q = 0; q < vectors_; ++q) {
+      const __m512i c = _mm512_maskz_loadu_epi32(lanes_without(8 * q, n_, -1), count + 8 * q);
+      hits |= std::uint64_t{static_cast<__mmask8>(_mm512_cmpeq_epi32_mask(c, fewest))} << (8 * q);
+    }
+    return std::countr_zero(hits & tied);
+  }
+
+ private:
+  static constexpr double kInf = std::numeric_limits<double>::infinity();
+
+  struct Pass {
+    double key;          // the least key
+    double others;       // the least key not equal to it (+inf if none)
+    std::uint64_t tied;  // the indices holding the least key
+  };
+
+  // The tied lanes and the least of the others come from the same pass (beside the search for
+  // the first tied lane, not after it).
+  EPLB_AVX512_TARGET Pass pass() const {
     const double* k = key_.data();
     __m512d x[8];
     __m512d least = _mm512_loadu_pd(k);
@@ -47,8 +97,6 @@ class WideLeastKeys {
       least = _mm512_min_pd(least, x[q]);
     }
     least = spread_extreme_avx512<false>(least);
-    // The tied lanes, and the least of the others (beside the search for the first tied lane,
-    // not after it): the runner-up is the least itself when two or more lanes hold it.
     std::uint64_t tied = 0;
     __m512d rest = _mm512_set1_pd(kInf);
     for (int q = 0; q < vectors_; ++q) {
@@ -56,14 +104,10 @@ class WideLeastKeys {
       tied |= std::uint64_t{here} << (8 * q);
       rest = _mm512_mask_min_pd(rest, static_cast<__mmask8>(~here), rest, x[q]);
     }
-    const double key = _mm512_cvtsd_f64(least);
-    const double others = _mm512_cvtsd_f64(spread_extreme_avx512<false>(rest));
-    const double runner_up = std::popcount(tied) >= 2 ? key : others;
-    return {key, runner_up == kInf ? key : runner_up, std::countr_zero(tied)};
+    return {_mm512_cvtsd_f64(least), _mm512_cvtsd_f64(spread_extreme_avx512<false>(rest)), tied};
   }
 
- private:
-  static constexpr double kInf = std::numeric_limits<double>::infinity();
+  int n_ = 0;
   int vectors_ = 0;
   std::vector<double> key_;  // [8 * vectors_]
 };

@@ -51,7 +51,27 @@ struct Scratch {
 // two cases (a tie needs labels; unlabelled, every count is kNone and `s < best_same` never
 // holds). Returns the pack.
 template <bool kLabelled, class Open>
+int full_scan(const Scratch<Open>& s, int m, double eps, const int* same_row);
+
+template <class Open>
+constexpr bool kWideOpen = false;
+#if EPLB_HAVE_AVX512_KERNELS
+template <>
+constexpr bool kWideOpen<WideLeastKeys> = true;
+#endif
+
+// The pack full_scan chooses, from its fast exact paths when they decide.
+template <bool kLabelled, class Open>
 int scan(const Scratch<Open>& s, int m, double eps, const int* same_row) {
+#if EPLB_HAVE_AVX512_KERNELS
+  // Both fast paths below in one pass of the wide keys, without a branch between them (exact
+  // ties were a tenth of seed000's GPU steps, each a mispredicted branch and two scalar scans).
+  if constexpr (kWideOpen<Open>) {
+    const int clear = s.tree.clear_least(eps, kLabelled ? same_row : nullptr);
+    if (clear >= 0) return clear;
+    return full_scan<kLabelled>(s, m, eps, same_row);
+  }
+#endif
   // Fast exact path: let b be the first open pack of least load. If every other open pack q is
   // clearly heavier (b + eps < q and |q - b| > eps, in the very floating-point expressions the
   // scan evaluates), the scan takes b when it reaches it (the `lower` case, whatever it held
@@ -88,6 +108,11 @@ int scan(const Scratch<Open>& s, int m, double eps, const int* same_row) {
       }
     }
   }
+  return full_scan<kLabelled>(s, m, eps, same_row);
+}
+
+template <bool kLabelled, class Open>
+int full_scan(const Scratch<Open>& s, int m, double eps, const int* same_row) {
   int best = -1;
   double best_load = std::numeric_limits<double>::infinity();
   int best_same = kNone;
