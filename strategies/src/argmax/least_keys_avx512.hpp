@@ -8,6 +8,12 @@
 
 #include "first_extreme_avx512.hpp"
 
+namespace eplb::detail {
+// Whether a packer's open-pack structure is WideLeastKeys (its fast paths differ).
+template <class Open>
+inline constexpr bool kWideLeastKeys = false;
+}  // namespace eplb::detail
+
 #if EPLB_HAVE_AVX512_KERNELS
 #include <bit>
 #include <cmath>
@@ -40,27 +46,28 @@ class WideLeastKeys {
   // As WinnerTree<false>::extremes(): the runner-up is the least key at another index, or the
   // least key itself when every other key is +inf.
   EPLB_AVX512_TARGET Extremes extremes() const {
-    const Pass p = pass();
+    const Pass p = pass(0.0);
     const double runner_up = std::popcount(p.tied) >= 2 ? p.key : p.others;
     return {p.key, runner_up == kInf ? p.key : runner_up, std::countr_zero(p.tied)};
   }
 
-  // The near-tie packer's choice when it is clear (pack_near_tie.cpp, scan()): with `least` the
-  // least key and `others` the least key not equal to it (+inf if none), if least is finite,
-  // least + eps < others and not |others - least| <= eps, the first index holding `least` of
-  // least count[j] among those (count == nullptr: the first index holding `least`); else -1.
-  // One pass, whether one index or several hold the least key.
-  EPLB_AVX512_TARGET int clear_least(double eps, const int* count) const {
-    const Pass p = pass();
-    const double key = p.key;
-    const double others = p.others;
-    const std::uint64_t tied = p.tied;
-    if (!(key < kInf && key + eps < others && !(std::abs(others - key) <= eps))) return -1;
-    // One index at the least key (most steps), or no counts: the first.
-    if (count == nullptr || (tied & (tied - 1)) == 0) return std::countr_zero(tied);
-    // The least count over the tied lanes (padding lanes hold +inf keys, never tied: least is
-    // finite), then the first tied lane holding it. AVX-512F only: each vector's 8 counts in the
-    // low half of a 16-lane vector.
+  // The label-aware packers' fast exact paths (pack_near_tie.cpp scan(), pack_diverse.cpp
+  // scan_projected()), with every key shifted: k + shift, the load after taking an item of
+  // weight `shift` (0 for the loads themselves; adding 0 changes no key, none is -0.0). With
+  // `least` the least shifted key and `others` the least shifted key not equal to it (+inf if
+  // none): if least is finite, least + eps < others and not |others - least| <= eps, the indices
+  // whose shifted key equals least (the packers choose among them); else 0. Shifting is
+  // monotone, so least is the least key shifted. One pass, whether one or several indices tie.
+  EPLB_AVX512_TARGET std::uint64_t clear_least(double shift, double eps) const {
+    const Pass p = pass(shift);
+    const bool clear =
+        p.key < kInf && p.key + eps < p.others && !(std::abs(p.others - p.key) <= eps);
+    return clear ? p.tied : 0;
+  }
+
+  // The first index in `tied` (non-empty) of least count[j] among those.
+  EPLB_AVX512_TARGET int first_of_fewest(std::uint64_t tied, const int* count) const {
+    // AVX-512F only: each vector's 8 counts in the low half of a 16-lane vector.
     __m512i fewest = _mm512_set1_epi32(std::numeric_limits<int>::max());
     for (int q = 0; q < vectors_; ++q) {
       const __m512i c = _mm512_maskz_loadu_epi32(lanes_without(8 * q, n_, -1), count + 8 * q);
@@ -79,7 +86,7 @@ class WideLeastKeys {
  private:
   static constexpr double kInf = std::numeric_limits<double>::infinity();
 
-  struct Pass {
+  struct Pass {          // of the keys shifted
     double key;          // the least key
     double others;       // the least key not equal to it (+inf if none)
     std::uint64_t tied;  // the indices holding the least key
@@ -87,13 +94,14 @@ class WideLeastKeys {
 
   // The tied lanes and the least of the others come from the same pass (beside the search for
   // the first tied lane, not after it).
-  EPLB_AVX512_TARGET Pass pass() const {
+  EPLB_AVX512_TARGET Pass pass(double shift) const {
     const double* k = key_.data();
+    const __m512d by = _mm512_set1_pd(shift);
     __m512d x[8];
-    __m512d least = _mm512_loadu_pd(k);
+    __m512d least = _mm512_add_pd(_mm512_loadu_pd(k), by);
     x[0] = least;
     for (int q = 1; q < vectors_; ++q) {
-      x[q] = _mm512_loadu_pd(k + 8 * q);
+      x[q] = _mm512_add_pd(_mm512_loadu_pd(k + 8 * q), by);
       least = _mm512_min_pd(least, x[q]);
     }
     least = spread_extreme_avx512<false>(least);
@@ -111,6 +119,9 @@ class WideLeastKeys {
   int vectors_ = 0;
   std::vector<double> key_;  // [8 * vectors_]
 };
+
+template <>
+inline constexpr bool kWideLeastKeys<WideLeastKeys> = true;
 
 EPLB_AVX512_WARNINGS_ON
 

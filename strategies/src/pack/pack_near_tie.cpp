@@ -17,7 +17,9 @@
 //    between calls, so a call only resets the entries of its own items).
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <numeric>
 
@@ -53,25 +55,18 @@ struct Scratch {
 template <bool kLabelled, class Open>
 int full_scan(const Scratch<Open>& s, int m, double eps, const int* same_row);
 
-template <class Open>
-constexpr bool kWideOpen = false;
-#if EPLB_HAVE_AVX512_KERNELS
-template <>
-constexpr bool kWideOpen<WideLeastKeys> = true;
-#endif
-
 // The pack full_scan chooses, from its fast exact paths when they decide.
 template <bool kLabelled, class Open>
 int scan(const Scratch<Open>& s, int m, double eps, const int* same_row) {
-#if EPLB_HAVE_AVX512_KERNELS
-  // Both fast paths below in one pass of the wide keys, without a branch between them (exact
-  // ties were a tenth of seed000's GPU steps, each a mispredicted branch and two scalar scans).
-  if constexpr (kWideOpen<Open>) {
-    const int clear = s.tree.clear_least(eps, kLabelled ? same_row : nullptr);
-    if (clear >= 0) return clear;
-    return full_scan<kLabelled>(s, m, eps, same_row);
+  // The wide keys decide both fast paths below in one pass (exact ties, a tenth of seed000's GPU
+  // steps, took a mispredicted branch and two scalar scans over the packs there).
+  if constexpr (kWideLeastKeys<Open>) {
+    const std::uint64_t tied = s.tree.clear_least(0.0, eps);
+    if (tied == 0) return full_scan<kLabelled>(s, m, eps, same_row);
+    // One pack at the least load (most steps), or no labels: the first.
+    if (!kLabelled || (tied & (tied - 1)) == 0) return std::countr_zero(tied);
+    return s.tree.first_of_fewest(tied, same_row);
   }
-#endif
   // Fast exact path: let b be the first open pack of least load. If every other open pack q is
   // clearly heavier (b + eps < q and |q - b| > eps, in the very floating-point expressions the
   // scan evaluates), the scan takes b when it reaches it (the `lower` case, whatever it held
