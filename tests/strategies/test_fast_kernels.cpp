@@ -475,32 +475,36 @@ TEST(FastKernels, DhondtMatchesTheLiteralScanForFewAndManyExtraSlots) {
 }
 
 TEST(FastKernels, ReplicateManyEqualsReplicateOnEachJobForEveryReplicator) {
-  Rng rng(21);
-  for (const ReplicateKind kind : {ReplicateKind::kDhondt, ReplicateKind::kHybridTail,
-                                   ReplicateKind::kPeakTail, ReplicateKind::kWaterfill}) {
-    ReplicateOptions options;
-    options.kind = kind;
-    const auto replicator = make_replicator(options);
-    for (int n : {1, 3, 8, 64, 256}) {
-      for (int t = 0; t < 12; ++t) {
-        const int slots = n + rng.uniform(0, n + 8);
-        const int count = rng.uniform(1, 11);  // across the lane groups
-        std::vector<std::vector<double>> rows;
-        for (int k = 0; k < count; ++k) {
-          rows.push_back(random_row(rng, n, t + k));
-          for (double& x : rows.back()) x = std::abs(x);
-        }
-        std::vector<ReplicaLayout> got(static_cast<std::size_t>(count));
-        std::vector<ReplicateJob> jobs;
-        for (std::size_t k = 0; k < got.size(); ++k) jobs.push_back({rows[k], &got[k]});
-        replicator->replicate_many(jobs, slots);
-        for (std::size_t k = 0; k < got.size(); ++k) {
-          ReplicaLayout ref;
-          replicator->replicate(rows[k], slots, ref);
-          ASSERT_EQ(got[k].phy2m, ref.phy2m)
-              << static_cast<int>(kind) << " n=" << n << " job " << k;
-          ASSERT_EQ(got[k].rank, ref.rank) << static_cast<int>(kind) << " n=" << n << " job " << k;
-          ASSERT_EQ(got[k].cnt, ref.cnt) << static_cast<int>(kind) << " n=" << n << " job " << k;
+  for (const KernelIsa isa : available_isas()) {
+    const IsaScope scope(isa);
+    Rng rng(21);
+    for (const ReplicateKind kind : {ReplicateKind::kDhondt, ReplicateKind::kHybridTail,
+                                     ReplicateKind::kPeakTail, ReplicateKind::kWaterfill}) {
+      ReplicateOptions options;
+      options.kind = kind;
+      const auto replicator = make_replicator(options);
+      for (int n : {1, 3, 8, 64, 256}) {
+        for (int t = 0; t < 12; ++t) {
+          const int slots = n + rng.uniform(0, n + 8);
+          const int count = rng.uniform(1, 11);  // across the lane groups
+          std::vector<std::vector<double>> rows;
+          for (int k = 0; k < count; ++k) {
+            rows.push_back(random_row(rng, n, t + k));
+            for (double& x : rows.back()) x = std::abs(x);
+          }
+          std::vector<ReplicaLayout> got(static_cast<std::size_t>(count));
+          std::vector<ReplicateJob> jobs;
+          for (std::size_t k = 0; k < got.size(); ++k) jobs.push_back({rows[k], &got[k]});
+          replicator->replicate_many(jobs, slots);
+          for (std::size_t k = 0; k < got.size(); ++k) {
+            ReplicaLayout ref;
+            replicator->replicate(rows[k], slots, ref);
+            ASSERT_EQ(got[k].phy2m, ref.phy2m)
+                << static_cast<int>(kind) << " n=" << n << " job " << k;
+            ASSERT_EQ(got[k].rank, ref.rank)
+                << static_cast<int>(kind) << " n=" << n << " job " << k;
+            ASSERT_EQ(got[k].cnt, ref.cnt) << static_cast<int>(kind) << " n=" << n << " job " << k;
+          }
         }
       }
     }

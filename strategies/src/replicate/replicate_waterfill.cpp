@@ -16,7 +16,8 @@
 // Speed: each bisection step re-divides only the experts whose term can still change between lo
 // and hi (see Bisection), which gives the same decisions as the full sum at a fraction of the cost;
 // once a single expert is left (most of the 40 steps), the steps compare mid with that expert's
-// exact threshold instead of dividing; and the counts at hi are the terms already evaluated there.
+// exact threshold instead of dividing, and the rows of a batch (replicate_many) run those steps
+// side by side; and the counts at hi are the terms already evaluated there.
 //
 // Known weaknesses:
 //  * The counts equal D'Hondt's on every layer we measured except all-zero node rows (which it
@@ -31,10 +32,12 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "argmax/first_extreme_avx512.hpp"
 #include "components.hpp"
@@ -281,25 +284,44 @@ class WideBisection {
 EPLB_AVX512_WARNINGS_ON
 #endif
 
+// Up to this many rows are counted side by side (replicate_many).
+constexpr std::size_t kBatch = 8;
+
+// The bisection's last steps, once they only compare mid with the one unsettled expert's
+// threshold (Bisection::single_threshold): `left` steps from [lo, hi]. Each step waits for the
+// previous one (about ten cycles, a seventh of a row's counting), so the rows of a batch run
+// theirs side by side.
+struct Tail {
+  double lo = 0.0;
+  double hi = 0.0;
+  double threshold = 0.0;
+  int left = 0;
+  bool single = false;  // a threshold tail (else the bisection ended without one)
+};
+
 class WaterfillReplicator final : public Replicator {
  public:
   explicit WaterfillReplicator(int iters) : iters_(iters) {}
 
   void replicate(std::span<const double> w, int slots, ReplicaLayout& out) const override {
-    const int n = static_cast<int>(w.size());
-    std::vector<int>& cnt = out.cnt;
-    cnt.assign(at(n), 1);
-    if (slots > n) {
+    const ReplicateJob job{w, &out};
+    replicate_many({&job, 1}, slots);
+  }
+
+  void replicate_many(std::span<const ReplicateJob> jobs, int slots) const override {
+    for (std::size_t first = 0; first < jobs.size(); first += kBatch) {
+      const auto batch = jobs.subspan(first, std::min(kBatch, jobs.size() - first));
 #if EPLB_HAVE_AVX512_KERNELS
       // The same operations compiled for AVX-512F: ceil is one rounding instruction there,
       // instead of x86-64's compare-and-convert sequence with a branch.
       if (kernel_isa() == KernelIsa::kAvx512) {
-        counts_avx512(w, slots, cnt);
-      } else
+        batch_avx512(batch, slots);
+        continue;
+      }
 #endif
-        counts(w, slots, cnt);
+      thread_local std::array<Bisection, kBatch> bisections;
+      count_batch(batch, slots, bisections);
     }
-    logical_layout(out);
   }
 
   bool column_layout() const override { return false; }
@@ -307,51 +329,130 @@ class WaterfillReplicator final : public Replicator {
  private:
 #if EPLB_HAVE_AVX512_KERNELS
   EPLB_AVX512_WARNINGS_OFF
-  EPLB_AVX512_FLATTEN void counts_avx512(std::span<const double> w, int slots,
-                                         std::vector<int>& cnt) const {
-    thread_local WideBisection bisection;
-    counts(w, slots, cnt, bisection);
+  EPLB_AVX512_FLATTEN void batch_avx512(std::span<const ReplicateJob> batch, int slots) const {
+    thread_local std::array<WideBisection, kBatch> bisections;
+    count_batch(batch, slots, bisections);
   }
   EPLB_AVX512_WARNINGS_ON
 #endif
 
-  void counts(std::span<const double> w, int slots, std::vector<int>& cnt) const {
-    thread_local Bisection bisection;
-    counts(w, slots, cnt, bisection);
+  // Counts and LOGICAL layouts of up to kBatch rows. `Bisect` is Bisection or WideBisection: the
+  // same steps.
+  template <class Bisect>
+  void count_batch(std::span<const ReplicateJob> batch, int slots,
+                   std::array<Bisect, kBatch>& bisections) const {
+    std::array<Tail, kBatch> tails{};
+    std::array<bool, kBatch> bisected{};
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+      const std::span<const double> w = batch[k].w;
+      const int n = static_cast<int>(w.size());
+      std::vector<int>& cnt = batch[k].out->cnt;
+      cnt.assign(at(n), 1);
+      if (slots <= n) continue;
+      const double maxw = *std::max_element(w.begin(), w.end());
+      if (maxw == 0.0) {  // spread evenly
+        for (int j = 0; j < n; ++j) cnt[at(j)] = slots / n + (j < slots % n ? 1 : 0);
+        continue;
+      }
+      tails[k] = bisect(w, slots, maxw, bisections[k]);
+      bisected[k] = true;
+    }
+    run_tails<Bisect>(tails, batch.size());
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+      if (bisected[k]) settle(batch[k].w, slots, tails[k], batch[k].out->cnt, bisections[k]);
+      logical_layout(*batch[k].out);
+    }
   }
 
-  // `Bisect` is Bisection or WideBisection: the same steps.
+  // The bisection over the level T from [0, max(maxw, 1)] (maxw > 0), up to the steps that only
+  // compare with one expert's threshold, which it returns as a Tail (with the final [lo, hi] and
+  // no steps left when it never gets there).
   template <class Bisect>
-  void counts(std::span<const double> w, int slots, std::vector<int>& cnt,
-              Bisect& bisection) const {
-    const int n = static_cast<int>(w.size());
-    const double maxw = *std::max_element(w.begin(), w.end());
-    if (maxw == 0.0) {
-      for (int j = 0; j < n; ++j) cnt[at(j)] = slots / n + (j < slots % n ? 1 : 0);
-      return;
-    }
+  Tail bisect(std::span<const double> w, int slots, double maxw, Bisect& bisection) const {
     bisection.reset(w);
-    double lo = 0.0;
-    double hi = std::max(maxw, 1.0);
+    Tail tail;
+    tail.hi = std::max(maxw, 1.0);
     for (int it = 0; it < iters_; ++it) {
-      double threshold = 0.0;
-      if (bisection.single_threshold(w, slots, threshold)) {
-        for (; it < iters_; ++it) {
-          const double mid = 0.5 * (lo + hi);
-          (mid >= threshold ? hi : lo) = mid;
-        }
-        bisection.settle_single(w, hi);
-        break;
+      if (bisection.single_threshold(w, slots, tail.threshold)) {
+        tail.left = iters_ - it;
+        tail.single = true;
+        return tail;
       }
-      const double mid = 0.5 * (lo + hi);
+      const double mid = 0.5 * (tail.lo + tail.hi);
       const bool fitted = bisection.fits(w, mid, slots);
       if (fitted) {
-        hi = mid;
+        tail.hi = mid;
       } else {
-        lo = mid;
+        tail.lo = mid;
       }
       bisection.narrow(fitted);
     }
+    return tail;
+  }
+
+  // Every tail's remaining steps. One row's steps form a chain (each mid waits for the previous
+  // step's end), so the wide kernels run the rows' chains in the lanes of one vector.
+  template <class Bisect>
+  static void run_tails(std::array<Tail, kBatch>& tails, std::size_t count) {
+#if EPLB_HAVE_AVX512_KERNELS
+    if constexpr (std::is_same_v<Bisect, WideBisection>) {
+      run_tails_avx512(tails, count);
+      return;
+    }
+#endif
+    for (std::size_t k = 0; k < count; ++k) {
+      Tail& t = tails[k];
+      double lo = t.lo;
+      double hi = t.hi;
+      for (int it = 0; it < t.left; ++it) {
+        const double mid = 0.5 * (lo + hi);
+        (mid >= t.threshold ? hi : lo) = mid;
+      }
+      t.hi = hi;
+    }
+  }
+
+#if EPLB_HAVE_AVX512_KERNELS
+  EPLB_AVX512_WARNINGS_OFF
+  // The same steps, lane k for row k: a lane whose steps are done keeps its ends.
+  EPLB_AVX512_TARGET static void run_tails_avx512(std::array<Tail, kBatch>& tails,
+                                                  std::size_t count) {
+    alignas(64) std::array<double, kBatch> lo{};
+    alignas(64) std::array<double, kBatch> hi{};
+    alignas(64) std::array<double, kBatch> threshold{};
+    alignas(64) std::array<std::int64_t, kBatch> left{};
+    std::int64_t longest = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+      lo[k] = tails[k].lo;
+      hi[k] = tails[k].hi;
+      threshold[k] = tails[k].threshold;
+      left[k] = tails[k].left;
+      longest = std::max(longest, left[k]);
+    }
+    __m512d vlo = _mm512_load_pd(lo.data());
+    __m512d vhi = _mm512_load_pd(hi.data());
+    const __m512d vthreshold = _mm512_load_pd(threshold.data());
+    const __m512i vleft = _mm512_load_si512(left.data());
+    const __m512d half = _mm512_set1_pd(0.5);
+    for (std::int64_t it = 0; it < longest; ++it) {
+      const __m512d mid = _mm512_mul_pd(half, _mm512_add_pd(vlo, vhi));
+      const __mmask8 step = _mm512_cmpgt_epi64_mask(vleft, _mm512_set1_epi64(it));
+      const __mmask8 up = _mm512_cmp_pd_mask(mid, vthreshold, _CMP_GE_OQ);
+      vhi = _mm512_mask_mov_pd(vhi, static_cast<__mmask8>(step & up), mid);
+      vlo = _mm512_mask_mov_pd(vlo, static_cast<__mmask8>(step & ~up), mid);
+    }
+    _mm512_store_pd(hi.data(), vhi);
+    for (std::size_t k = 0; k < count; ++k) tails[k].hi = hi[k];
+  }
+  EPLB_AVX512_WARNINGS_ON
+#endif
+
+  // The counts at the final hi, then the top-up rounds.
+  template <class Bisect>
+  void settle(std::span<const double> w, int slots, const Tail& tail, std::vector<int>& cnt,
+              Bisect& bisection) const {
+    const int n = static_cast<int>(w.size());
+    if (tail.single) bisection.settle_single(w, tail.hi);
     // hi starts feasible (every ceil is <= 1) and only moves to feasible levels, so the sum below
     // is <= slots and fits in int.
     bisection.sync_terms();
