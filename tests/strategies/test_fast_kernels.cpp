@@ -22,6 +22,7 @@
 #include "eplb/pipeline.hpp"
 #include "eplb/strategy.hpp"
 #include "kernel_isa_scope.hpp"
+#include "refine/pack_members.hpp"  // white-box: every pack's items
 #include "refine/refine_swap.hpp"   // white-box: RERANK after a swap
 #include "replicate/apportion.hpp"  // white-box: the tail scans
 #include "splitmix_rng.hpp"
@@ -336,6 +337,49 @@ TEST(FastKernels, RerankAndPackMembersMatchTheLiteralDefinitions) {
       expected.rank[static_cast<std::size_t>(literal[k])] = static_cast<int>(k);
     rerank(pack, p);
     ASSERT_EQ(p.rank, expected.rank) << "trial " << t;
+  }
+}
+
+// PackMembers (every pack's items at once; wide for up to 16 packs) against the literal lists,
+// on packings of unequal pack sizes, empty packs included, then after 1x1 swaps.
+TEST(FastKernels, PackMembersListEveryPacksItemsInOrderUnderEveryKernelIsa) {
+  for (const KernelIsa isa : available_isas()) {
+    const IsaScope scope(isa);
+    Rng rng(15);
+    detail::PackMembers members;
+    for (int t = 0; t < 300; ++t) {
+      const int m = rng.uniform(1, 20);
+      const int n = rng.uniform(0, 70);
+      Packing p;
+      for (int i = 0; i < n; ++i) p.pack.push_back(rng.uniform(0, m - 1));
+      p.rank.assign(p.pack.size(), 0);
+      const auto literal = [&](int q) {
+        std::vector<int> items;
+        for (int i = 0; i < n; ++i) {
+          if (p.pack[static_cast<std::size_t>(i)] == q) items.push_back(i);
+        }
+        return items;
+      };
+      const auto expect_lists = [&](const std::string& where) {
+        for (int q = 0; q < m; ++q) {
+          const std::span<const int> got = members.of(q);
+          ASSERT_EQ(std::vector<int>(got.begin(), got.end()), literal(q))
+              << to_string(isa) << " trial " << t << " pack " << q << " " << where;
+        }
+      };
+      members.build(p, m);
+      expect_lists("built");
+      for (int swaps = 0; swaps < 3 && n >= 2; ++swaps) {
+        const int a = rng.uniform(0, n - 1);
+        const int b = rng.uniform(0, n - 1);
+        const int from = p.pack[static_cast<std::size_t>(a)];
+        const int to = p.pack[static_cast<std::size_t>(b)];
+        if (from == to) continue;
+        members.swap(a, from, b, to);
+        std::swap(p.pack[static_cast<std::size_t>(a)], p.pack[static_cast<std::size_t>(b)]);
+        expect_lists("after a swap");
+      }
+    }
   }
 }
 

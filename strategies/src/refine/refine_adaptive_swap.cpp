@@ -97,16 +97,16 @@ class AdaptiveSwapRefiner final : public Refiner {
         bottom_k(w, light[c], k_, bottom);
         const double delta = load[at(h)] - load[at(l)];
         if (delta <= kTie) continue;
+        // Selects, not branches: which candidate improves is unpredictable.
         for (const int a : top) {
           for (const int b : bottom) {
             const double nd = std::abs(delta - 2.0 * (w[at(a)] - w[at(b)]));
-            if (!found || nd < best_nd) {
-              found = true;
-              best_nd = nd;
-              best_a = a;
-              best_b = b;
-              best_l = l;
-            }
+            const bool take = !found || nd < best_nd;
+            found = true;
+            best_nd = take ? nd : best_nd;
+            best_a = take ? a : best_a;
+            best_b = take ? b : best_b;
+            best_l = take ? l : best_l;
           }
         }
       }
