@@ -46,7 +46,7 @@ struct Scratch {
   std::vector<int> order;
   std::vector<double> load;  // [pack] greedy-accumulated loads (the micro swap reads them)
   std::vector<int> used;     // [pack] items placed
-  std::vector<char> open;    // [pack] has room
+  int cap = 0;               // a pack has room while used < cap (no char flags: see near_tie)
   std::vector<int> hist;  // [pack * num_labels + label], label counts per pack; zero between calls
   std::vector<std::size_t> touched;  // hist entries this call incremented
   std::vector<char> seen;            // [label], the duplicate check; false between calls
@@ -153,7 +153,7 @@ class DiversePacker final : public Packer {
     sort_desc(w, s.order);
     s.load.assign(at(m), 0.0);
     s.used.assign(at(m), 0);
-    s.open.assign(at(m), 1);
+    s.cap = lane.cap;
     lane.tree.build(m, [](int) { return 0.0; });
     s.touched.clear();
     out.pack.resize(at(n));
@@ -210,7 +210,6 @@ class DiversePacker final : public Packer {
       s.touched.push_back(entry);
     }
     const bool full = ++s.used[at(best)] == lane.cap;
-    s.open[at(best)] = full ? 0 : 1;
     lane.tree.update(best, full ? std::numeric_limits<double>::infinity() : s.load[at(best)]);
   }
 
@@ -245,7 +244,7 @@ class DiversePacker final : public Packer {
       const double lp = s.load[at(p)];
       const double lb = s.load[at(b)];
       const bool take =
-          s.open[at(p)] != 0 &&
+          s.used[at(p)] < s.cap &&
           (first || lp < lb || (std::abs(lp - lb) <= kTie && s.used[at(p)] < s.used[at(b)]));
       best = take ? p : best;
     }
@@ -280,7 +279,7 @@ class DiversePacker final : public Packer {
         std::uint64_t least_key = std::numeric_limits<std::uint64_t>::max();
         for (int p = 0; p < m; ++p) {
           const double base = s.load[at(p)] + x;
-          const bool open = s.open[at(p)] != 0;
+          const bool open = s.used[at(p)] < s.cap;
           const bool tied = open && base == least;
           close +=
               (open && !tied && (!(least + eps < base) || std::abs(base - least) <= eps)) ? 1 : 0;
@@ -289,7 +288,7 @@ class DiversePacker final : public Packer {
         }
         if (close == 0) {
           for (int p = 0; p < m; ++p) {
-            if (s.open[at(p)] != 0 && s.load[at(p)] + x == least && tie_key(p) == least_key)
+            if (s.used[at(p)] < s.cap && s.load[at(p)] + x == least && tie_key(p) == least_key)
               return p;
           }
         }
@@ -339,7 +338,7 @@ class DiversePacker final : public Packer {
       const bool lower = best < 0 || base + eps < best_base;
       const bool tie = std::abs(base - best_base) <= eps &&
                        (rep < best_rep || (rep == best_rep && used < best_used));
-      const bool take = s.open[at(p)] != 0 && (lower || tie);
+      const bool take = s.used[at(p)] < s.cap && (lower || tie);
       best = take ? p : best;
       best_base = take ? base : best_base;
       best_rep = take ? rep : best_rep;

@@ -44,7 +44,8 @@ struct Scratch {
   std::vector<int> order;
   std::vector<int> used;
   std::vector<double> load;
-  std::vector<char> open;
+  int cap = 0;  // a pack is open while it holds fewer items (no flag array: a char store may
+                // alias anything, and made the compiler reload every pointer after it)
   Open tree;
   std::vector<int> same;  // [label * m + pack]; all zero between calls
 };
@@ -89,14 +90,14 @@ int scan(const Scratch<Open>& s, int m, double eps, const int* same_row) {
       int least_same = kNone;
       for (int p = 0; p < m; ++p) {
         const double lp = s.load[at(p)];
-        const bool open = s.open[at(p)] != 0;
+        const bool open = s.used[at(p)] < s.cap;
         const bool tied = open && lp == least;
         close += (open && !tied && (!(bound < lp) || std::abs(lp - least) <= eps)) ? 1 : 0;
         least_same = std::min(least_same, tied && kLabelled ? same_row[p] : kNone);
       }
       if (close == 0) {
         for (int p = 0; p < m; ++p) {
-          if (s.open[at(p)] != 0 && s.load[at(p)] == least &&
+          if (s.used[at(p)] < s.cap && s.load[at(p)] == least &&
               (kLabelled ? same_row[p] : kNone) == least_same)
             return p;
         }
@@ -118,7 +119,7 @@ int full_scan(const Scratch<Open>& s, int m, double eps, const int* same_row) {
     // sum overflows) `lp + eps < inf` never holds, and no choice would index pack -1.
     const bool lower = best < 0 || lp + eps < best_load;
     const bool tie = kLabelled && std::abs(lp - best_load) <= eps && c < best_same;
-    const bool take = s.open[at(p)] != 0 && (lower || tie);
+    const bool take = s.used[at(p)] < s.cap && (lower || tie);
     best = take ? p : best;
     best_load = take ? lp : best_load;
     best_same = take ? c : best_same;
@@ -146,7 +147,7 @@ class Lane {
     sort_desc(w, s_.order);
     s_.used.assign(at(m), 0);
     s_.load.assign(at(m), 0.0);
-    s_.open.assign(at(m), 1);
+    s_.cap = cap_;
     s_.tree.build(m, [](int) { return 0.0; });
     if (s_.same.size() < at(m) * at(num_labels)) s_.same.resize(at(m) * at(num_labels), 0);
     out.pack.resize(at(n));
@@ -184,7 +185,6 @@ class Lane {
     s_.load[at(best)] += w_[at(i)];
     if (labelled_) ++s_.same[at(labels_[at(i)]) * at(m_) + at(best)];
     const bool full = ++s_.used[at(best)] == cap_;
-    s_.open[at(best)] = full ? 0 : 1;
     s_.tree.update(best, full ? std::numeric_limits<double>::infinity() : s_.load[at(best)]);
   }
 
