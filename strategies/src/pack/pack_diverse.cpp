@@ -142,12 +142,16 @@ class DiversePacker final : public Packer {
     lane.num_labels = num_labels;
     if (s.hist.size() < at(m) * at(num_labels)) s.hist.resize(at(m) * at(num_labels), 0);
     if (s.seen.size() < at(num_labels)) s.seen.resize(at(num_labels), 0);
-    bool has_dup = false;
-    for (const int label : labels) {
-      has_dup = has_dup || s.seen[at(label)] != 0;
-      s.seen[at(label)] = 1;
+    // More items than label values: some label repeats (the GPU stage, where a node's replicas
+    // outnumber its experts), without the two passes of the check.
+    bool has_dup = static_cast<std::size_t>(num_labels) < labels.size();
+    if (!has_dup) {
+      for (const int label : labels) {
+        has_dup = has_dup || s.seen[at(label)] != 0;
+        s.seen[at(label)] = 1;
+      }
+      for (const int label : labels) s.seen[at(label)] = 0;
     }
-    for (const int label : labels) s.seen[at(label)] = 0;
     lane.has_dup = has_dup;
 
     sort_desc(w, s.order);
