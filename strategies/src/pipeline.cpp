@@ -162,8 +162,9 @@ void PipelineStrategy::plan_rows(const LoadMatrix& load, Eigen::Index first, Eig
     for (std::size_t u = 0; u < replicate_jobs.size(); ++u) {
       ReplicaLayout& layout = layouts[u];
       const std::vector<double>& wu = wm[u];
-      apply_fixup(options_.replicate, wu, layout);
-      if (logical) logical_layout(layout);
+      const bool moved = apply_fixup(options_.replicate, wu, layout);
+      // A count-only replicator's layout is LOGICAL already; relaid only when a replica moved.
+      if (logical && (moved || replicate_->column_layout())) logical_layout(layout);
       auto& t = tok[u];
 #if EPLB_HAVE_AVX512_KERNELS
       if (wide) {

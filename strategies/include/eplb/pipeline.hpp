@@ -140,7 +140,8 @@ struct PipelineOptions {
 // Component factories (one per component family, each in its own source file).
 std::unique_ptr<Replicator> make_replicator(const ReplicateOptions& options);
 // Applies options.fixup to `layout` (MOVE semantics, section 3.4). No-op for FixupKind::kNone.
-void apply_fixup(const ReplicateOptions& options, std::span<const double> w, ReplicaLayout& layout);
+// Returns whether it moved a replica (else `layout` is untouched).
+bool apply_fixup(const ReplicateOptions& options, std::span<const double> w, ReplicaLayout& layout);
 // Rebuilds phy2m (and ranks) as the LOGICAL layout of layout.cnt.
 void logical_layout(ReplicaLayout& layout);
 std::unique_ptr<Packer> make_packer(const StageOptions& options);

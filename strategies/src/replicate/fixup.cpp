@@ -149,8 +149,9 @@ EPLB_AVX512_FLATTEN DonorReceiver donor_receiver_avx512(std::span<const double> 
 EPLB_AVX512_WARNINGS_ON
 #endif
 
-// FIXUP_SIMPLE (masked = false) and FIXUP_MASKED (masked = true).
-void fixup_argmax_argmin(std::span<const double> w, bool masked, ReplicaLayout& layout) {
+// FIXUP_SIMPLE (masked = false) and FIXUP_MASKED (masked = true). Returns whether it moved a
+// replica.
+bool fixup_argmax_argmin(std::span<const double> w, bool masked, ReplicaLayout& layout) {
   const std::vector<int>& cnt = layout.cnt;
 #if EPLB_HAVE_AVX512_KERNELS
   const DonorReceiver found = kernel_isa() == KernelIsa::kAvx512
@@ -163,12 +164,14 @@ void fixup_argmax_argmin(std::span<const double> w, bool masked, ReplicaLayout& 
   const int r = found.r;
   const int g = found.g;
   const double max_avg = found.max_avg;
-  if (d < 0 || d == r || cnt[static_cast<std::size_t>(d)] <= 1) return;
+  if (d < 0 || d == r || cnt[static_cast<std::size_t>(d)] <= 1) return false;
   // An expert at max_avg that is neither donor nor receiver keeps its average in the trial, so
   // the trial peak is at least max_avg and the move cannot fire: skip the n divisions.
-  if (g != d && g != r) return;
+  if (g != d && g != r) return false;
   // simple: d is the ARGMAX, so d_avg == max_avg; masked compares with max(avg) as well.
-  if (trial_peak(w, cnt, d, r) + kEps < max_avg) move_replica(d, r, layout);
+  if (!(trial_peak(w, cnt, d, r) + kEps < max_avg)) return false;
+  move_replica(d, r, layout);
+  return true;
 }
 
 // One pass of FIXUP_TOP2 (corrected = false) or FIXUP_TOP2_CORRECTED. Returns whether it moved a
@@ -228,10 +231,12 @@ bool fixup_top2_pass(std::span<const double> w, bool corrected, ReplicaLayout& l
   return found;
 }
 
-void fixup_top2_corrected(const ReplicateOptions& options, std::span<const double> w,
+// Returns whether it moved a replica.
+bool fixup_top2_corrected(const ReplicateOptions& options, std::span<const double> w,
                           ReplicaLayout& layout) {
   double cur_max = 0.0;
-  if (!fixup_top2_pass(w, true, layout, cur_max) || !options.fixup_second_move) return;
+  if (!fixup_top2_pass(w, true, layout, cur_max)) return false;
+  if (!options.fixup_second_move) return true;
   double new_peak = -std::numeric_limits<double>::infinity();
   for (int j = 0; j < static_cast<int>(layout.cnt.size()); ++j)
     new_peak = std::max(new_peak, avg_of(w, layout.cnt, j));
@@ -239,31 +244,29 @@ void fixup_top2_corrected(const ReplicateOptions& options, std::span<const doubl
     double unused = 0.0;
     fixup_top2_pass(w, true, layout, unused);
   }
+  return true;
 }
 
 }  // namespace
 
-void apply_fixup(const ReplicateOptions& options, std::span<const double> w,
+bool apply_fixup(const ReplicateOptions& options, std::span<const double> w,
                  ReplicaLayout& layout) {
-  if (options.fixup == FixupKind::kNone || w.size() <= 1) return;
+  if (options.fixup == FixupKind::kNone || w.size() <= 1) return false;
   switch (options.fixup) {
     case FixupKind::kNone:
-      return;
+      return false;
     case FixupKind::kSimple:
-      fixup_argmax_argmin(w, false, layout);
-      return;
+      return fixup_argmax_argmin(w, false, layout);
     case FixupKind::kMasked:
-      fixup_argmax_argmin(w, true, layout);
-      return;
+      return fixup_argmax_argmin(w, true, layout);
     case FixupKind::kTop2: {
       double unused = 0.0;
-      fixup_top2_pass(w, false, layout, unused);
-      return;
+      return fixup_top2_pass(w, false, layout, unused);
     }
     case FixupKind::kTop2Corrected:
-      fixup_top2_corrected(options, w, layout);
-      return;
+      return fixup_top2_corrected(options, w, layout);
   }
+  return false;
 }
 
 }  // namespace eplb
