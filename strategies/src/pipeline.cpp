@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "argmax/averages_avx512.hpp"
 #include "argmax/first_extreme_avx512.hpp"
 #include "eplb/error.hpp"
 #include "eplb/kernel_isa.hpp"
@@ -20,20 +21,6 @@ void trivial_pack(int n, Packing& out) {
   out.rank.assign(static_cast<std::size_t>(n), 0);
   std::iota(out.pack.begin(), out.pack.end(), 0);
 }
-
-#if EPLB_HAVE_AVX512_KERNELS
-EPLB_AVX512_WARNINGS_OFF
-// avg[j] = w[j] / cnt[j] for j < n: the correctly rounded quotients the scalar loop computes.
-EPLB_AVX512_TARGET void averages_avx512(const double* w, const int* cnt, int n, double* avg) {
-  for (int i = 0; i < n; i += 8) {
-    const __mmask8 m = detail::lanes_without(i, n, -1);
-    const __m512d c = _mm512_cvtepi32_pd(
-        _mm512_castsi512_si256(_mm512_maskz_loadu_epi32(static_cast<__mmask16>(m), cnt + i)));
-    _mm512_mask_storeu_pd(avg + i, m, _mm512_maskz_div_pd(m, _mm512_maskz_loadu_pd(m, w + i), c));
-  }
-}
-EPLB_AVX512_WARNINGS_ON
-#endif
 
 // One stage on a batch of instances with the same m: packing (all instances at once), then
 // refinement of each.
@@ -170,7 +157,7 @@ void PipelineStrategy::plan_rows(const LoadMatrix& load, Eigen::Index first, Eig
       if (wide) {
         // Each expert's average w / c eight at a time, then one per replica: the scalar
         // divisions were a tenth of a deepseek plan.
-        averages_avx512(wu.data(), layout.cnt.data(), epn, avg.data());
+        detail::averages_avx512(wu.data(), layout.cnt.data(), epn, avg.data());
         for (int p = 0; p < ppn; ++p)
           t[static_cast<std::size_t>(p)] =
               avg[static_cast<std::size_t>(layout.phy2m[static_cast<std::size_t>(p)])];

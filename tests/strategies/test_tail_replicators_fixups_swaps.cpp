@@ -426,6 +426,38 @@ TEST(Fixup, SimpleAndMaskedMatchTheLiteralRuleOnMixedSignWeights) {
   }
 }
 
+// Every fix-up moves the same replica (or none) under every kernel ISA: the wide kernels compute
+// the averages and their extremes eight experts at a time. Mixed-sign weights, so that the
+// fix-ups fire, and rows past one vector.
+TEST(Fixup, EveryFixupMovesTheSameReplicaUnderEveryKernelIsa) {
+  const std::vector<KernelIsa> isas = test::available_isas();
+  std::mt19937_64 rng(23);
+  int fired = 0;
+  for (int trial = 0; trial < 1500; ++trial) {
+    const int n = 2 + static_cast<int>(rng() % (trial % 5 == 4 ? 70 : 12));
+    const int slots = n + static_cast<int>(rng() % 24);
+    std::vector<double> w(static_cast<std::size_t>(n));
+    for (double& x : w) x = static_cast<double>(static_cast<int>(rng() % 41) - 20) / 4.0;
+    const ReplicaLayout start = random_layout(rng, n, slots);
+    for (const auto kind :
+         {FixupKind::kSimple, FixupKind::kMasked, FixupKind::kTop2, FixupKind::kTop2Corrected}) {
+      std::vector<ReplicaLayout> got;
+      for (const KernelIsa isa : isas) {
+        const test::IsaScope scope(isa);
+        got.push_back(start);
+        apply_fixup(fixup(kind), w, got.back());
+      }
+      for (std::size_t k = 1; k < got.size(); ++k) {
+        ASSERT_EQ(got[k].cnt, got[0].cnt) << to_string(isas[k]) << " trial " << trial;
+        ASSERT_EQ(got[k].phy2m, got[0].phy2m) << to_string(isas[k]) << " trial " << trial;
+        ASSERT_EQ(got[k].rank, got[0].rank) << to_string(isas[k]) << " trial " << trial;
+      }
+      fired += got[0].cnt != start.cnt ? 1 : 0;
+    }
+  }
+  EXPECT_GT(fired, 200);
+}
+
 // COMPOSITION.md section 5.3: these three fix-ups are dead code for w >= 0, whatever the counts
 // (random ones and the replicators' own), including rows with zeros and ties, and whatever the
 // second-move threshold.

@@ -36,6 +36,7 @@
 #include <limits>
 #include <numeric>
 
+#include "argmax/averages_avx512.hpp"
 #include "argmax/first_extreme_avx512.hpp"
 #include "eplb/error.hpp"
 #include "eplb/kernel_isa.hpp"
@@ -118,21 +119,20 @@ EPLB_AVX512_WARNINGS_OFF
 EPLB_AVX512_FLATTEN DonorReceiver donor_receiver_avx512(std::span<const double> w,
                                                         const std::vector<int>& cnt, bool masked) {
   thread_local std::vector<double> avg;
-  thread_local std::vector<double> donor;  // avg where cnt > 1, else -inf (masked)
+  thread_local std::vector<double> donor;   // avg where cnt > 1, else -inf (masked)
+  thread_local std::vector<__mmask8> many;  // cnt > 1, eight experts per mask
   const int n = static_cast<int>(cnt.size());
   avg.resize(cnt.size());
   donor.resize(cnt.size());
-  const __m512d never = _mm512_set1_pd(-std::numeric_limits<double>::infinity());
-  for (int i = 0; i < n; i += 8) {
-    const __mmask8 m = detail::lanes_without(i, n, -1);
-    const __m256i c =
-        _mm512_castsi512_si256(_mm512_maskz_loadu_epi32(static_cast<__mmask16>(m), cnt.data() + i));
-    const __m512d a =
-        _mm512_maskz_div_pd(m, _mm512_maskz_loadu_pd(m, w.data() + i), _mm512_cvtepi32_pd(c));
-    _mm512_mask_storeu_pd(avg.data() + i, m, a);
-    const auto many = static_cast<__mmask8>(
-        _mm512_cmpgt_epi32_mask(_mm512_castsi256_si512(c), _mm512_set1_epi32(1)));
-    _mm512_mask_storeu_pd(donor.data() + i, m, _mm512_mask_mov_pd(never, many, a));
+  many.resize(cnt.size() / 8 + 1);
+  detail::averages_avx512(w.data(), cnt.data(), n, avg.data(), many.data());
+  if (masked) {
+    const __m512d never = _mm512_set1_pd(-std::numeric_limits<double>::infinity());
+    for (int i = 0; i < n; i += 8) {
+      _mm512_mask_storeu_pd(
+          donor.data() + i, detail::lanes_without(i, n, -1),
+          _mm512_mask_loadu_pd(never, many[static_cast<std::size_t>(i / 8)], avg.data() + i));
+    }
   }
   DonorReceiver out;
   const detail::ExtremeAt most = detail::extreme_except_avx512<true>(avg.data(), n, -1);
@@ -174,6 +174,22 @@ bool fixup_argmax_argmin(std::span<const double> w, bool masked, ReplicaLayout& 
   return true;
 }
 
+#if EPLB_HAVE_AVX512_KERNELS
+EPLB_AVX512_WARNINGS_OFF
+// fixup_top2_pass's averages and TOPK / BOTTOMK(avg, 2).
+EPLB_AVX512_FLATTEN void top2_avx512(std::span<const double> w, const std::vector<int>& cnt,
+                                     std::vector<double>& avg, std::vector<int>& top,
+                                     std::vector<int>& bottom) {
+  const int n = static_cast<int>(cnt.size());
+  detail::averages_avx512(w.data(), cnt.data(), n, avg.data());
+  const std::array<int, 2> t = detail::first_two_avx512<true>(avg.data(), n);
+  const std::array<int, 2> b = detail::first_two_avx512<false>(avg.data(), n);
+  top.assign(t.begin(), t.end());
+  bottom.assign(b.begin(), b.end());
+}
+EPLB_AVX512_WARNINGS_ON
+#endif
+
 // One pass of FIXUP_TOP2 (corrected = false) or FIXUP_TOP2_CORRECTED. Returns whether it moved a
 // replica; `cur_max` receives the maximum average before the move.
 bool fixup_top2_pass(std::span<const double> w, bool corrected, ReplicaLayout& layout,
@@ -185,18 +201,16 @@ bool fixup_top2_pass(std::span<const double> w, bool corrected, ReplicaLayout& l
   const std::vector<int>& cnt = layout.cnt;
   const int n = static_cast<int>(cnt.size());  // >= 2 (apply_fixup)
   avg.resize(static_cast<std::size_t>(n));
-  for (int j = 0; j < n; ++j) avg[static_cast<std::size_t>(j)] = avg_of(w, cnt, j);
 #if EPLB_HAVE_AVX512_KERNELS
   if (kernel_isa() == KernelIsa::kAvx512) {
-    // The same two prefixes by vector passes: partial_sort's compare per expert, with its
-    // index tie-break, was a tenth of seed001's plan.
-    const std::array<int, 2> t = detail::first_two_avx512<true>(avg.data(), n);
-    const std::array<int, 2> b = detail::first_two_avx512<false>(avg.data(), n);
-    top.assign(t.begin(), t.end());
-    bottom.assign(b.begin(), b.end());
+    // The same averages and two prefixes by vector passes: partial_sort's compare per expert,
+    // with its index tie-break, was a tenth of seed001's plan, and avg_of's branch (one replica
+    // or more) mispredicted.
+    top2_avx512(w, cnt, avg, top, bottom);
   } else
 #endif
   {
+    for (int j = 0; j < n; ++j) avg[static_cast<std::size_t>(j)] = avg_of(w, cnt, j);
     experts.resize(static_cast<std::size_t>(n));
     std::iota(experts.begin(), experts.end(), 0);
     top_k(avg, experts, 2, top);
