@@ -114,8 +114,8 @@ DonorReceiver donor_receiver(std::span<const double> w, const std::vector<int>& 
 EPLB_AVX512_WARNINGS_OFF
 // The same three searches over the averages computed eight at a time (correctly rounded
 // quotients; w / 1 == w): the scalar loop's branches (which experts hold one replica, which
-// average is a new extreme) mispredicted, about a twentieth of a seed002 plan. Counts are >= 1,
-// so no average is NaN and every one is >= 0 (above the -inf that marks a non-donor).
+// average is a new extreme) mispredicted, about a twentieth of a seed002 plan. Counts are >= 1
+// and weights finite, so no average is NaN or -inf (the mark of a non-donor below).
 EPLB_AVX512_FLATTEN DonorReceiver donor_receiver_avx512(std::span<const double> w,
                                                         const std::vector<int>& cnt, bool masked) {
   thread_local std::vector<double> avg;
