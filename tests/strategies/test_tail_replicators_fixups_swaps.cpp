@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <random>
 #include <string>
@@ -402,6 +403,17 @@ std::vector<int> literal_argmax_argmin_counts(const std::vector<double>& w, std:
   return peak + 1e-12 < max_avg ? trial : cnt;
 }
 
+// n weights (k - half) / scale for k uniform in 0..2 * half: mixed signs and many ties, so that
+// the fix-ups fire.
+std::vector<double> mixed_sign_row(std::mt19937_64& rng, int n, int half, double scale) {
+  std::vector<double> w(static_cast<std::size_t>(n));
+  for (double& x : w)
+    x = static_cast<double>(static_cast<int>(rng() % static_cast<std::uint64_t>(2 * half + 1)) -
+                            half) /
+        scale;
+  return w;
+}
+
 TEST(Fixup, SimpleAndMaskedMatchTheLiteralRuleOnMixedSignWeights) {
   for (const KernelIsa isa : test::available_isas()) {
     const test::IsaScope scope(isa);  // the wide search of donor and receiver
@@ -410,8 +422,7 @@ TEST(Fixup, SimpleAndMaskedMatchTheLiteralRuleOnMixedSignWeights) {
     for (int trial = 0; trial < 2000; ++trial) {
       const int n = 2 + static_cast<int>(rng() % (trial % 10 == 9 ? 40 : 10));
       const int slots = n + static_cast<int>(rng() % 12);
-      std::vector<double> w(static_cast<std::size_t>(n));
-      for (double& x : w) x = static_cast<double>(static_cast<int>(rng() % 21) - 10);
+      const std::vector<double> w = mixed_sign_row(rng, n, 10, 1.0);
       const ReplicaLayout start = random_layout(rng, n, slots);
       for (const auto kind : {FixupKind::kSimple, FixupKind::kMasked}) {
         ReplicaLayout l = start;
@@ -436,8 +447,7 @@ TEST(Fixup, EveryFixupMovesTheSameReplicaUnderEveryKernelIsa) {
   for (int trial = 0; trial < 1500; ++trial) {
     const int n = 2 + static_cast<int>(rng() % (trial % 5 == 4 ? 70 : 12));
     const int slots = n + static_cast<int>(rng() % 24);
-    std::vector<double> w(static_cast<std::size_t>(n));
-    for (double& x : w) x = static_cast<double>(static_cast<int>(rng() % 41) - 20) / 4.0;
+    const std::vector<double> w = mixed_sign_row(rng, n, 20, 4.0);
     const ReplicaLayout start = random_layout(rng, n, slots);
     for (const auto kind :
          {FixupKind::kSimple, FixupKind::kMasked, FixupKind::kTop2, FixupKind::kTop2Corrected}) {
