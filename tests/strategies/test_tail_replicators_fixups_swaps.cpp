@@ -670,15 +670,16 @@ TEST(Refiners, NearestAndKSwapNeverIncreaseSpreadAndKeepPacksValid) {
   EXPECT_GT(improved, 100);  // the property is not vacuous
 }
 
-// K2_REFINE (COMPOSITION.md 4.3) taken literally: every step recomputes PACKLOADS and lists the
-// two packs' items with full passes over the packing, as the seed does; the refiner keeps both
-// current through its swaps instead (refine_swap.hpp) and must give the same packs and ranks.
-Packing literal_k_swap(const std::vector<double>& w, int m, Packing p, int k, int steps) {
+// The swap refiners' step taken literally (COMPOSITION.md 4.2, 4.3): every step recomputes
+// PACKLOADS and lists the heavy and light packs' items with full passes over the packing, as the
+// seeds do; `choose(heavy, light, delta, a, b)` returns the first least residual and names the
+// pair. The refiners keep loads and members current through their swaps instead
+// (refine_swap.hpp) and must give the same packs and ranks.
+template <class Choose>
+Packing literal_swaps(const std::vector<double>& w, int m, Packing p, int steps, Choose choose) {
   std::vector<double> loads;
   std::vector<int> heavy;
   std::vector<int> light;
-  std::vector<int> top;
-  std::vector<int> bottom;
   for (int step = 0; step < steps; ++step) {
     pack_loads(w, m, p, loads);
     const int h = static_cast<int>(std::max_element(loads.begin(), loads.end()) - loads.begin());
@@ -687,22 +688,9 @@ Packing literal_k_swap(const std::vector<double>& w, int m, Packing p, int k, in
     if (delta <= 1e-9) break;
     pack_members(h, p, heavy);
     pack_members(l, p, light);
-    top_k(w, heavy, k, top);
-    bottom_k(w, light, k, bottom);
-    double best = 0.0;
     int best_a = -1;
     int best_b = -1;
-    for (const int a : top) {
-      for (const int b : bottom) {
-        const double nd = std::abs(
-            delta - 2.0 * (w[static_cast<std::size_t>(a)] - w[static_cast<std::size_t>(b)]));
-        if (best_a < 0 || nd < best) {
-          best = nd;
-          best_a = a;
-          best_b = b;
-        }
-      }
-    }
+    const double best = choose(heavy, light, delta, best_a, best_b);
     if (best_a < 0 || !(best < delta - 1e-9)) break;
     p.pack[static_cast<std::size_t>(best_a)] = l;
     p.pack[static_cast<std::size_t>(best_b)] = h;
@@ -710,6 +698,67 @@ Packing literal_k_swap(const std::vector<double>& w, int m, Packing p, int k, in
     rerank(l, p);
   }
   return p;
+}
+
+// K2_REFINE: the first least residual over TOPK(heavy) x BOTTOMK(light).
+Packing literal_k_swap(const std::vector<double>& w, int m, const Packing& p, int k, int steps) {
+  std::vector<int> top;
+  std::vector<int> bottom;
+  return literal_swaps(w, m, p, steps,
+                       [&](const std::vector<int>& heavy, const std::vector<int>& light,
+                           double delta, int& best_a, int& best_b) {
+                         top_k(w, heavy, k, top);
+                         bottom_k(w, light, k, bottom);
+                         double best = 0.0;
+                         for (const int a : top) {
+                           for (const int b : bottom) {
+                             const double nd =
+                                 std::abs(delta - 2.0 * (w[static_cast<std::size_t>(a)] -
+                                                         w[static_cast<std::size_t>(b)]));
+                             if (best_a < 0 || nd < best) {
+                               best = nd;
+                               best_a = a;
+                               best_b = b;
+                             }
+                           }
+                         }
+                         return best;
+                       });
+}
+
+// NEAREST_REFINE: a stable ascending sort of the light items and a binary search per heavy item;
+// the candidates are the lower bound of w[a] - D/2 (clamped to the last) and the one before it.
+// On wide kernels the refiner ranks and counts the light weights with vector compares instead
+// (up to 16 light items), so packs of up to 20 items cover both of its paths.
+Packing literal_nearest(const std::vector<double>& w, int m, const Packing& p, int steps) {
+  return literal_swaps(
+      w, m, p, steps,
+      [&](const std::vector<int>& heavy, std::vector<int> light, double delta, int& best_a,
+          int& best_b) {
+        std::stable_sort(light.begin(), light.end(), [&](int a, int b) {
+          return w[static_cast<std::size_t>(a)] < w[static_cast<std::size_t>(b)];
+        });
+        double best = 0.0;
+        for (const int a : heavy) {
+          const double wa = w[static_cast<std::size_t>(a)];
+          const double target = wa - (delta / 2.0);
+          const auto first_not_below =
+              std::lower_bound(light.begin(), light.end(), target,
+                               [&](int b, double t) { return w[static_cast<std::size_t>(b)] < t; });
+          const std::ptrdiff_t pos = std::min<std::ptrdiff_t>(
+              first_not_below - light.begin(), static_cast<std::ptrdiff_t>(light.size()) - 1);
+          for (const std::ptrdiff_t k : {pos, std::max<std::ptrdiff_t>(pos - 1, 0)}) {
+            const int b = light[static_cast<std::size_t>(k)];
+            const double resid = std::abs(delta - 2.0 * (wa - w[static_cast<std::size_t>(b)]));
+            if (best_a < 0 || resid < best) {
+              best = resid;
+              best_a = a;
+              best_b = b;
+            }
+          }
+        }
+        return best;
+      });
 }
 
 TEST(Refiners, KSwapMatchesTheLiteralPassPerStepRefiner) {
@@ -734,6 +783,31 @@ TEST(Refiners, KSwapMatchesTheLiteralPassPerStepRefiner) {
     }
   }
   EXPECT_GT(moved, 200);  // not vacuous: most cases swap at least once
+}
+
+TEST(Refiners, NearestMatchesTheLiteralRefinerUnderEveryKernelIsa) {
+  for (const KernelIsa isa : test::available_isas()) {
+    const test::IsaScope scope(isa);
+    std::mt19937_64 rng(29);
+    int moved = 0;
+    for (int trial = 0; trial < 300; ++trial) {
+      const int m = 2 + static_cast<int>(rng() % 15);
+      const int cap = 1 + static_cast<int>(rng() % 20);
+      std::vector<double> w = random_row(rng, m * cap);
+      if (trial % 3 == 0) {  // duplicated weights: equal light weights and tied residuals
+        for (double& x : w) x = std::round(x / 7.0);
+      }
+      Packing start;
+      greedy_pack(w, m, start);
+      const int steps = 1 + static_cast<int>(rng() % 4);
+      const Packing got = refined(stage(RefineKind::kNearest, steps), w, m, start);
+      const Packing want = literal_nearest(w, m, start, steps);
+      ASSERT_EQ(got.pack, want.pack) << "trial " << trial << " isa " << static_cast<int>(isa);
+      ASSERT_EQ(got.rank, want.rank) << "trial " << trial << " isa " << static_cast<int>(isa);
+      if (got.pack != start.pack) ++moved;
+    }
+    EXPECT_GT(moved, 150);  // not vacuous: most cases swap at least once
+  }
 }
 
 // ---- whole presets through the registry ---------------------------------------------------------

@@ -28,10 +28,12 @@
 #define EPLB_AVX512_FLATTEN __attribute__((target("avx512f"), flatten))
 
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_pd(), which -Wmaybe-uninitialized
-// reports (a known false positive, GCC bug 105593) wherever they are inlined: every translation
-// unit that defines an EPLB_AVX512_* function brackets it with these.
-#define EPLB_AVX512_WARNINGS_OFF \
-  _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
+// (and, for _mm512_castsi512_si256 of a value chosen by a branch, -Wuninitialized) reports: a
+// known false positive, GCC bug 105593, wherever they are inlined. Every translation unit that
+// defines an EPLB_AVX512_* function brackets it with these.
+#define EPLB_AVX512_WARNINGS_OFF                                                             \
+  _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"") \
+      _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")
 #define EPLB_AVX512_WARNINGS_ON _Pragma("GCC diagnostic pop")
 
 namespace eplb::detail {
