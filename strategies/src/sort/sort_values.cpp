@@ -207,7 +207,10 @@ void stable_sort_values(std::span<const double> v, std::vector<int>& order) {
     }
   }
   // 2^inner_bits > n inner buckets (slightly faster than 2n: fewer counts to clear and sum).
-  const int inner_bits = static_cast<int>(std::bit_width(n));
+  // The wide path takes twice as many: its clearing and prefix sum go sixteen counts per
+  // instruction, and replica loads crowd a few octaves, so fewer keys share a bucket and the
+  // insertion pass mispredicts less (SORT_DESC of 288 replica loads: -25%).
+  const int inner_bits = static_cast<int>(std::bit_width(n)) + (kWide ? 1 : 0);
   const std::uint64_t range = hi2 >= lo2 ? hi2 - lo2 : 0;
   const int shift = std::max(0, static_cast<int>(std::bit_width(range)) - inner_bits);
   const std::size_t buckets = (std::size_t{1} << inner_bits) + 2;
