@@ -99,7 +99,7 @@ class DiversePacker final : public Packer {
     bool interleaved = false;
     if (!trivial) {
 #if EPLB_HAVE_AVX512_KERNELS
-      if (kernel_isa() == KernelIsa::kAvx512 && WideLeastKeys::fits(m))
+      if (kernel_isa() == KernelIsa::kAvx512 && m <= kMaxWideKeys)
         interleaved = pack_lanes_avx512(jobs, m);
       else
 #endif
@@ -122,8 +122,9 @@ class DiversePacker final : public Packer {
 
 #if EPLB_HAVE_AVX512_KERNELS
   EPLB_AVX512_WARNINGS_OFF
+  // A run-time count of key vectors (least_keys_avx512.hpp says why).
   EPLB_AVX512_FLATTEN bool pack_lanes_avx512(std::span<const PackJob> jobs, int m) const {
-    return pack_lanes<WideLeastKeys>(jobs, m);
+    return pack_lanes<WideLeastKeys<0>>(jobs, m);
   }
   EPLB_AVX512_WARNINGS_ON
 #endif

@@ -212,8 +212,9 @@ bool pack_lanes(std::span<const PackJob> jobs, int m) {
 
 #if EPLB_HAVE_AVX512_KERNELS
 EPLB_AVX512_WARNINGS_OFF
+template <class Keys>
 EPLB_AVX512_FLATTEN bool pack_lanes_avx512(std::span<const PackJob> jobs, int m) {
-  return pack_lanes<WideLeastKeys>(jobs, m);
+  return pack_lanes<Keys>(jobs, m);
 }
 EPLB_AVX512_WARNINGS_ON
 #endif
@@ -230,8 +231,10 @@ class NearTiePacker final : public Packer {
 
   void pack_many(std::span<const PackJob> jobs, int m) const override {
 #if EPLB_HAVE_AVX512_KERNELS
-    if (kernel_isa() == KernelIsa::kAvx512 && WideLeastKeys::fits(m)) {
-      if (!pack_lanes_avx512(jobs, m)) Packer::pack_many(jobs, m);
+    if (kernel_isa() == KernelIsa::kAvx512 && m <= kMaxWideKeys) {
+      const bool interleaved =
+          with_wide_least_keys(m, [&]<class Keys>() { return pack_lanes_avx512<Keys>(jobs, m); });
+      if (!interleaved) Packer::pack_many(jobs, m);
       return;
     }
 #endif
