@@ -91,16 +91,8 @@ class WideLeastKeys {
           p.key < kInf && p.key + eps < p.others && !(std::abs(p.others - p.key) <= eps);
       return clear ? p.tied : 0;
     }
-    const double* k = key_.data();
-    const __m512d by = _mm512_set1_pd(shift);
     __m512d x[kStored];
-    __m512d least = _mm512_add_pd(_mm512_loadu_pd(k), by);
-    x[0] = least;
-    for (int q = 1; q < vectors(); ++q) {
-      x[q] = _mm512_add_pd(_mm512_loadu_pd(k + 8 * q), by);
-      least = _mm512_min_pd(least, x[q]);
-    }
-    least = spread_extreme_avx512<false>(least);
+    const __m512d least = shifted(shift, x);
     const __m512d band = _mm512_set1_pd(eps);
     const __m512d bound = _mm512_add_pd(least, band);  // least + eps
     std::uint64_t tied = 0;
@@ -147,19 +139,24 @@ class WideLeastKeys {
     std::uint64_t tied;  // the indices holding the least key
   };
 
-  // The tied lanes and the least of the others come from the same pass (beside the search for
-  // the first tied lane, not after it).
-  EPLB_AVX512_TARGET Pass pass(double shift) const {
+  // x[q] = the keys of vector q + shift; returns the least of them in every lane.
+  EPLB_AVX512_TARGET __m512d shifted(double shift, __m512d* x) const {
     const double* k = key_.data();
     const __m512d by = _mm512_set1_pd(shift);
-    __m512d x[kStored];
     __m512d least = _mm512_add_pd(_mm512_loadu_pd(k), by);
     x[0] = least;
     for (int q = 1; q < vectors(); ++q) {
       x[q] = _mm512_add_pd(_mm512_loadu_pd(k + 8 * q), by);
       least = _mm512_min_pd(least, x[q]);
     }
-    least = spread_extreme_avx512<false>(least);
+    return spread_extreme_avx512<false>(least);
+  }
+
+  // The tied lanes and the least of the others come from the same pass (beside the search for
+  // the first tied lane, not after it).
+  EPLB_AVX512_TARGET Pass pass(double shift) const {
+    __m512d x[kStored];
+    const __m512d least = shifted(shift, x);
     std::uint64_t tied = 0;
     __m512d rest = _mm512_set1_pd(kInf);
     for (int q = 0; q < vectors(); ++q) {
