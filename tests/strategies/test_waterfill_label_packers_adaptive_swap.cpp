@@ -299,6 +299,18 @@ TEST(AdaptiveSwap, TwoByTwoExchangeFiresFromAConstructedStart) {
   EXPECT_EQ(p.rank, (Ints{0, 1, 2, 3, 0, 1, 2, 3}));
 }
 
+TEST(AdaptiveSwap, TheExchangeTakesTheTopTwoWhateverK) {
+  // The 2x2 pairs TOPK(heavy, 2) with BOTTOMK(lightest, 2) for every k (the refiner reuses its
+  // k-lists' first two when k >= 2 and makes its own for k = 1): the same swap as above.
+  for (const int k : {1, 2, 3, 4}) {
+    StageOptions o = adaptive(1, true, 1e9);
+    o.k = k;
+    const Packing p = refine(o, kExW, 2, ex_start());
+    EXPECT_EQ(p.pack, (Ints{1, 1, 0, 0, 0, 0, 1, 1})) << "k " << k;
+    EXPECT_EQ(p.rank, (Ints{0, 1, 2, 3, 0, 1, 2, 3})) << "k " << k;
+  }
+}
+
 TEST(AdaptiveSwap, ExchangeOffTakesTheBestOneByOne) {
   // Without the 2x2 the step takes the 1x1 (0, 4): loads {10, 6}.
   const Packing p = refine(adaptive(1, false, 1e9), kExW, 2, ex_start());

@@ -56,7 +56,8 @@ class AdaptiveSwapRefiner final : public Refiner {
     thread_local PackMembers members;
     thread_local std::vector<std::span<const int>> light;  // items of each light candidate
     thread_local std::vector<int> top;
-    thread_local std::vector<int> bottom;
+    thread_local std::vector<int> bottom_first;  // of lights[0]
+    thread_local std::vector<int> bottom_other;
     thread_local std::vector<int> top2;
     thread_local std::vector<int> bottom2;
 
@@ -94,6 +95,8 @@ class AdaptiveSwapRefiner final : public Refiner {
       for (std::size_t c = 0; c < lights.size(); ++c) {
         const int l = lights[c];
         if (l == h) continue;
+        // The first light's own list: with k >= 2 the 2x2 exchange below reuses it.
+        std::vector<int>& bottom = c == 0 ? bottom_first : bottom_other;
         bottom_k(w, light[c], k_, bottom);
         const double delta = load[at(h)] - load[at(l)];
         if (delta <= kTie) continue;
@@ -115,9 +118,15 @@ class AdaptiveSwapRefiner final : public Refiner {
 
       if (exchange_ && l0 != h) {
         if (heavy.size() >= 2 && light[0].size() >= 2) {
-          top_k(w, heavy, 2, top2);
-          bottom_k(w, light[0], 2, bottom2);
-          const int a1 = top2[0], a2 = top2[1], b1 = bottom2[0], b2 = bottom2[1];
+          // TOPK(heavy, 2) and BOTTOMK(lights[0], 2): for k >= 2 the first two of the lists above
+          // (each is a prefix of the stable sort; l0 != h, so the loop made lights[0]'s).
+          if (k_ < 2) {
+            top_k(w, heavy, 2, top2);
+            bottom_k(w, light[0], 2, bottom2);
+          }
+          const std::vector<int>& heavy2 = k_ >= 2 ? top : top2;
+          const std::vector<int>& light2 = k_ >= 2 ? bottom_first : bottom2;
+          const int a1 = heavy2[0], a2 = heavy2[1], b1 = light2[0], b2 = light2[1];
           const double nd22 = std::abs((load[at(h)] - load[at(l0)]) -
                                        2.0 * ((w[at(a1)] + w[at(a2)]) - (w[at(b1)] + w[at(b2)])));
           if (nd22 + kTie < best_nd && nd22 + kTie < delta) {
