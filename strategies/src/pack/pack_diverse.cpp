@@ -47,10 +47,9 @@ struct Scratch {
   std::vector<double> load;  // [pack] greedy-accumulated loads (the micro swap reads them)
   std::vector<int> used;     // [pack] items placed
   int cap = 0;               // a pack has room while used < cap (no char flags: see near_tie)
-  std::vector<int> hist;  // [pack * num_labels + label], label counts per pack; zero between calls
-  std::vector<std::size_t> touched;  // hist entries this call incremented
-  std::vector<char> seen;            // [label], the duplicate check; false between calls
-  PackMembers members;               // the micro swap's view of the greedy result
+  std::vector<int> hist;   // [pack * num_labels + label], label counts per pack; zero between calls
+  std::vector<char> seen;  // [label], the duplicate check; false between calls
+  PackMembers members;     // the micro swap's view of the greedy result
   std::vector<int> top;
   std::vector<int> bottom;
   std::vector<int> others;
@@ -160,7 +159,6 @@ class DiversePacker final : public Packer {
     s.used.assign(at(m), 0);
     s.cap = lane.cap;
     lane.tree.build(m, [](int) { return 0.0; });
-    s.touched.clear();
     out.pack.resize(at(n));
     out.rank.resize(at(n));
     lane.eps = 0.0;
@@ -210,9 +208,7 @@ class DiversePacker final : public Packer {
     out.rank[at(i)] = s.used[at(best)];
     s.load[at(best)] += x;
     if (!lane.labels.empty()) {
-      const std::size_t entry = at(best * lane.num_labels + lane.labels[at(i)]);
-      ++s.hist[entry];
-      s.touched.push_back(entry);
+      ++s.hist[at(best * lane.num_labels + lane.labels[at(i)])];
     }
     const bool full = ++s.used[at(best)] == lane.cap;
     lane.tree.update(best, full ? std::numeric_limits<double>::infinity() : s.load[at(best)]);
@@ -222,9 +218,25 @@ class DiversePacker final : public Packer {
   template <class Open>
   void finish(Lane<Open>& lane) const {
     Scratch& s = lane.s;
-    if (micro_swap_)
-      swap_once(lane.w, lane.m, lane.labels, lane.has_dup, lane.num_labels, s, *lane.out);
-    for (const std::size_t entry : s.touched) s.hist[entry] = 0;
+    const std::array<int, 2> swapped =
+        micro_swap_
+            ? swap_once(lane.w, lane.m, lane.labels, lane.has_dup, lane.num_labels, s, *lane.out)
+            : std::array<int, 2>{-1, -1};
+    // The entries place() incremented: every item's (pack, label) as the greedy left it (no list
+    // of them, which cost a push_back per step). A swapped item's greedy pack is its partner's
+    // pack now; zeroing its entry in the new pack as well is harmless (this call's or zero).
+    if (lane.labels.empty()) return;
+    const auto entry = [&](int pack, int item) {
+      return at(pack * lane.num_labels + lane.labels[at(item)]);
+    };
+    const Packing& out = *lane.out;
+    for (std::size_t i = 0; i < lane.w.size(); ++i)
+      s.hist[entry(out.pack[i], static_cast<int>(i))] = 0;
+    const auto [a, b] = swapped;
+    if (a >= 0) {
+      s.hist[entry(out.pack[at(b)], a)] = 0;
+      s.hist[entry(out.pack[at(a)], b)] = 0;
+    }
   }
 
   // No duplicate labels: the first open pack of least load, a later pack within kTie taking over
@@ -352,14 +364,15 @@ class DiversePacker final : public Packer {
     return best;
   }
 
-  static void swap_once(std::span<const double> w, int m, std::span<const int> labels, bool has_dup,
-                        int num_labels, Scratch& s, Packing& out) {
+  // Returns the two items it swapped ({-1, -1}: none).
+  static std::array<int, 2> swap_once(std::span<const double> w, int m, std::span<const int> labels,
+                                      bool has_dup, int num_labels, Scratch& s, Packing& out) {
     const std::vector<double>& load = s.load;
     // ARGMAX: max_element returns the first maximum (minmax_element would return the last).
     const auto max_it = std::max_element(load.begin(), load.end());
     const double cur_max = *max_it;
     const double cur_min = *std::min_element(load.begin(), load.end());
-    if (!(cur_max > cur_min)) return;
+    if (!(cur_max > cur_min)) return {-1, -1};
     const int h = static_cast<int>(max_it - load.begin());
 
     // The two lightest other packs by (load, pack index).
@@ -424,10 +437,10 @@ class DiversePacker final : public Packer {
         }
       }
     }
-    if (!found) return;
+    if (!found) return {-1, -1};
     const bool apply = best_peak + kTie < cur_max || (std::abs(best_peak - cur_max) <= kTie &&
                                                       best_imb + kTie < cur_max - cur_min);
-    if (!apply) return;
+    if (!apply) return {-1, -1};
     // The loads are not read again, so only the membership and the ranks change. The two packs'
     // ranks become list positions in (ascending item index, b in a's place) order.
     const std::span<const int> light = s.members.of(best_l);
@@ -441,6 +454,7 @@ class DiversePacker final : public Packer {
       const int item = light[r] == best_b ? best_a : light[r];
       out.rank[at(item)] = static_cast<int>(r);
     }
+    return {best_a, best_b};
   }
 
   bool micro_swap_;
