@@ -87,7 +87,7 @@ class DiversePacker final : public Packer {
       return;
     }
     thread_local Lane<WinnerTree<false>> lane;
-    start(lane, w, m, labels, out);
+    start(lane, w, m, labels, out, row_sum(w));
     for (std::size_t t = 0; t < w.size(); ++t) step(lane, t);
     finish(lane);
   }
@@ -114,7 +114,9 @@ class DiversePacker final : public Packer {
     thread_local std::array<Lane<Open>, kMaxLanes> lanes;
     return pack_interleaved(
         jobs, m, lanes,
-        [m](Lane<Open>& lane, const PackJob& job) { start(lane, job.w, m, job.labels, *job.out); },
+        [m](Lane<Open>& lane, const PackJob& job, double sum) {
+          start(lane, job.w, m, job.labels, *job.out, sum);
+        },
         [](Lane<Open>& lane, std::size_t t) { step(lane, t); },
         [this](Lane<Open>& lane) { finish(lane); }, std::numeric_limits<int>::max());
   }
@@ -128,9 +130,10 @@ class DiversePacker final : public Packer {
   EPLB_AVX512_WARNINGS_ON
 #endif
 
+  // sum: row_sum(w).
   template <class Open>
   static void start(Lane<Open>& lane, std::span<const double> w, int m, std::span<const int> labels,
-                    Packing& out) {
+                    Packing& out, double sum) {
     Scratch& s = lane.s;
     const int n = static_cast<int>(w.size());
     lane.w = w;
@@ -163,8 +166,6 @@ class DiversePacker final : public Packer {
     out.rank.resize(at(n));
     lane.eps = 0.0;
     if (has_dup) {
-      double sum = 0.0;
-      for (const double x : w) sum += x;
       lane.eps = 1e-6 * (sum / n);
     }
     // The opening: item t < m goes to pack t, the first empty pack, whatever the weights (>= 0).

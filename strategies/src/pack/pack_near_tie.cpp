@@ -131,7 +131,9 @@ int full_scan(const Scratch<Open>& s, int m, double eps, const int* same_row) {
 template <class Open>
 class Lane {
  public:
-  void start(std::span<const double> w, int m, std::span<const int> labels, Packing& out) {
+  // sum: row_sum(w).
+  void start(std::span<const double> w, int m, std::span<const int> labels, Packing& out,
+             double sum) {
     w_ = w;
     labels_ = labels;
     out_ = &out;
@@ -139,8 +141,6 @@ class Lane {
     const int n = static_cast<int>(w.size());
     cap_ = n / m;
     labelled_ = !labels.empty();
-    double sum = 0.0;
-    for (const double x : w) sum += x;
     const double mean_w = sum / n;
     eps_ = 1e-6 * std::max(mean_w, 1e-12);
     const int num_labels = labelled_ ? *std::max_element(labels.begin(), labels.end()) + 1 : 0;
@@ -205,7 +205,9 @@ bool pack_lanes(std::span<const PackJob> jobs, int m) {
   thread_local std::array<Lane<Open>, kMaxLanes> lanes;
   return pack_interleaved(
       jobs, m, lanes,
-      [m](Lane<Open>& lane, const PackJob& job) { lane.start(job.w, m, job.labels, *job.out); },
+      [m](Lane<Open>& lane, const PackJob& job, double sum) {
+        lane.start(job.w, m, job.labels, *job.out, sum);
+      },
       [](Lane<Open>& lane, std::size_t t) { lane.step(t); },
       [](Lane<Open>& lane) { lane.finish(); }, std::numeric_limits<int>::max());
 }
@@ -224,7 +226,7 @@ class NearTiePacker final : public Packer {
   void pack(std::span<const double> w, int m, std::span<const int> labels,
             Packing& out) const override {
     thread_local Lane<WinnerTree<false>> lane;
-    lane.start(w, m, labels, out);
+    lane.start(w, m, labels, out, row_sum(w));
     for (std::size_t t = 0; t < w.size(); ++t) lane.step(t);
     lane.finish();
   }
