@@ -183,12 +183,21 @@ TEST(FastKernels, WideTailScansMatchTheScalarPriorities) {
             best = j;
         return best;
       };
+      // The argmax, and every priority the scan computed on the way (its scratch), bit for bit:
+      // the Huntington-Hill roots come from a table for counts below 16.
+      const auto priorities = [&](auto priority) {
+        std::vector<double> p(static_cast<std::size_t>(n));
+        for (std::size_t j = 0; j < p.size(); ++j) p[j] = priority(w[j], c[j]);
+        return p;
+      };
       ASSERT_EQ(detail::tail_argmax_avx512<false>(w.data(), c.data(), n, scratch),
                 literal(detail::sainte_lague_minus_priority))
           << "n=" << n << " t=" << t;
+      ASSERT_EQ(scratch, priorities(detail::sainte_lague_minus_priority)) << "n=" << n;
       ASSERT_EQ(detail::tail_argmax_avx512<true>(w.data(), c.data(), n, scratch),
                 literal(detail::huntington_hill_priority))
           << "n=" << n << " t=" << t;
+      ASSERT_EQ(scratch, priorities(detail::huntington_hill_priority)) << "n=" << n;
       ++rows;
     }
   }

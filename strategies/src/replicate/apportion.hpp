@@ -107,13 +107,32 @@ EPLB_AVX512_TARGET inline int tail_argmax_avx512(const double* w, const int* c, 
                                                  std::vector<double>& scratch) {
   scratch.resize(static_cast<std::size_t>(n));
   const __m512d one = _mm512_set1_pd(1.0);
+  // sqrt(c (c + 1)) for c < 16, looked up by one permute instead of a square root per lane
+  // (about as costly as the division): the same correctly rounded values.
+  static const std::array<double, 16> kRoot = [] {
+    std::array<double, 16> root{};
+    for (int k = 0; k < 16; ++k) root[static_cast<std::size_t>(k)] = std::sqrt(k * (k + 1.0));
+    return root;
+  }();
+  const __m512d root_lo = _mm512_loadu_pd(kRoot.data());
+  const __m512d root_hi = _mm512_loadu_pd(kRoot.data() + 8);
   for (int i = 0; i < n; i += 8) {
     const __mmask8 m = lanes_without(i, n, -1);
     const __m512d wv = _mm512_maskz_loadu_pd(m, w + i);
-    const __m512d cv = _mm512_cvtepi32_pd(
-        _mm512_castsi512_si256(_mm512_maskz_loadu_epi32(static_cast<__mmask16>(m), c + i)));
-    const __m512d d = kHuntingtonHill ? _mm512_sqrt_pd(_mm512_mul_pd(cv, _mm512_add_pd(cv, one)))
-                                      : _mm512_sub_pd(_mm512_mul_pd(_mm512_set1_pd(2.0), cv), one);
+    const __m256i ci =
+        _mm512_castsi512_si256(_mm512_maskz_loadu_epi32(static_cast<__mmask16>(m), c + i));
+    const __m512d cv = _mm512_cvtepi32_pd(ci);
+    __m512d d;
+    if constexpr (kHuntingtonHill) {
+      const __m512i c64 = _mm512_cvtepi32_epi64(ci);
+      d = _mm512_permutex2var_pd(root_lo, c64, root_hi);
+      const __mmask8 beyond =
+          _mm512_mask_cmpgt_epu64_mask(m, c64, _mm512_set1_epi64(15));  // and negative counts
+      if (beyond != 0)
+        d = _mm512_mask_sqrt_pd(d, beyond, _mm512_mul_pd(cv, _mm512_add_pd(cv, one)));
+    } else {
+      d = _mm512_sub_pd(_mm512_mul_pd(_mm512_set1_pd(2.0), cv), one);
+    }
     _mm512_mask_storeu_pd(scratch.data() + i, m, _mm512_maskz_div_pd(m, wv, d));
   }
   return extreme_except_avx512<true>(scratch.data(), n, -1).index;
