@@ -102,9 +102,63 @@ void first_k(std::span<const int> items, int k, std::vector<int>& out, Before be
   out.resize(kk);
 }
 
+#if EPLB_HAVE_AVX512_KERNELS
+EPLB_AVX512_WARNINGS_OFF
+// The first two of 2..16 items (any order) by weight, descending (kTop) or ascending, equal
+// weights by ascending index: each is the least index among the lanes holding the extreme of the
+// lanes still in play. The refiners ask this of a pack's items (nine per GPU on the V3 config)
+// at every step, where the scalar pass of selects is a chain of dependent loads and compares.
+template <bool kTop>
+EPLB_AVX512_TARGET std::array<int, 2> first_two_items_avx512(const double* w, const int* items,
+                                                             int n) {
+  const __m512d none = _mm512_set1_pd(kTop ? -std::numeric_limits<double>::infinity()
+                                           : std::numeric_limits<double>::infinity());
+  const auto valid = static_cast<__mmask16>((1U << n) - 1U);
+  const __m512i index = _mm512_maskz_loadu_epi32(valid, items);
+  const __m512d lo = _mm512_mask_i32gather_pd(none, static_cast<__mmask8>(valid),
+                                              _mm512_castsi512_si256(index), w, 8);
+  const __m512d hi = _mm512_mask_i32gather_pd(none, static_cast<__mmask8>(valid >> 8),
+                                              _mm512_extracti64x4_epi64(index, 1), w, 8);
+  const __m512i never = _mm512_set1_epi32(std::numeric_limits<int>::max());
+  std::array<int, 2> first{};
+  __mmask16 in_play = valid;
+  for (int& pick : first) {
+    const auto in_lo = static_cast<__mmask8>(in_play);
+    const auto in_hi = static_cast<__mmask8>(in_play >> 8);
+    const __m512d e = detail::spread_extreme_avx512<kTop>(detail::pick_avx512<kTop>(
+        _mm512_mask_mov_pd(none, in_lo, lo), _mm512_mask_mov_pd(none, in_hi, hi)));
+    const auto at = static_cast<__mmask16>(
+        _mm512_mask_cmp_pd_mask(in_lo, lo, e, _CMP_EQ_OQ) |
+        (static_cast<unsigned>(_mm512_mask_cmp_pd_mask(in_hi, hi, e, _CMP_EQ_OQ)) << 8));
+    pick = _mm512_reduce_min_epi32(_mm512_mask_mov_epi32(never, at, index));
+    in_play =
+        static_cast<__mmask16>(in_play & ~_mm512_cmpeq_epi32_mask(index, _mm512_set1_epi32(pick)));
+  }
+  return first;
+}
+EPLB_AVX512_WARNINGS_ON
+#endif
+
+// TOPK / BOTTOMK with k = 2 of 2..16 items by the wide kernel when the CPU has it.
+template <bool kTop>
+bool first_two_wide(std::span<const double> w, std::span<const int> items, int k,
+                    std::vector<int>& out) {
+#if EPLB_HAVE_AVX512_KERNELS
+  if (k == 2 && items.size() >= 2 && items.size() <= 16 && kernel_isa() == KernelIsa::kAvx512) {
+    const std::array<int, 2> two =
+        first_two_items_avx512<kTop>(w.data(), items.data(), static_cast<int>(items.size()));
+    out.assign(two.begin(), two.end());
+    return true;
+  }
+#endif
+  (void)w, (void)items, (void)k, (void)out;
+  return false;
+}
+
 }  // namespace
 
 void top_k(std::span<const double> w, std::span<const int> items, int k, std::vector<int>& out) {
+  if (first_two_wide<true>(w, items, k, out)) return;
   first_k(items, k, out, [&](int a, int b) {
     const double x = w[static_cast<std::size_t>(a)];
     const double y = w[static_cast<std::size_t>(b)];
@@ -113,6 +167,7 @@ void top_k(std::span<const double> w, std::span<const int> items, int k, std::ve
 }
 
 void bottom_k(std::span<const double> w, std::span<const int> items, int k, std::vector<int>& out) {
+  if (first_two_wide<false>(w, items, k, out)) return;
   first_k(items, k, out, [&](int a, int b) {
     const double x = w[static_cast<std::size_t>(a)];
     const double y = w[static_cast<std::size_t>(b)];

@@ -442,35 +442,39 @@ TEST(FastKernels, RerankAfterSwapEqualsRerank) {
 }
 
 TEST(FastKernels, TopKAndBottomKArePrefixesOfTheStableSorts) {
-  Rng rng(15);
-  for (int t = 0; t < 600; ++t) {
-    const int n = rng.uniform(1, 40);
-    std::vector<double> w = random_row(rng, n, t);
-    for (double& x : w) x = std::abs(x);
-    // A subset of the items in a shuffled order: the result must not depend on it.
-    std::vector<int> items;
-    for (int i = 0; i < n; ++i) {
-      if (rng.uniform(0, 3) != 0) items.push_back(i);
-    }
-    for (std::size_t i = items.size(); i > 1; --i)
-      std::swap(items[i - 1],
-                items[static_cast<std::size_t>(rng.uniform(0, static_cast<int>(i) - 1))]);
-    const int k = rng.uniform(0, 12);
-    for (const bool descending : {true, false}) {
-      std::vector<int> expected = items;
-      std::sort(expected.begin(), expected.end(), [&](int a, int b) {
-        const double x = w[static_cast<std::size_t>(a)];
-        const double y = w[static_cast<std::size_t>(b)];
-        return (descending ? x > y : x < y) || (x == y && a < b);
-      });
-      expected.resize(std::min(expected.size(), static_cast<std::size_t>(k)));
-      std::vector<int> got;
-      if (descending) {
-        top_k(w, items, k, got);
-      } else {
-        bottom_k(w, items, k, got);
+  for (const KernelIsa isa : available_isas()) {  // k = 2 of up to 16 items has a wide kernel
+    const IsaScope scope(isa);
+    Rng rng(15);
+    for (int t = 0; t < 600; ++t) {
+      const int n = rng.uniform(1, 40);
+      std::vector<double> w = random_row(rng, n, t);
+      for (double& x : w) x = std::abs(x);
+      // A subset of the items in a shuffled order: the result must not depend on it.
+      std::vector<int> items;
+      for (int i = 0; i < n; ++i) {
+        if (rng.uniform(0, 3) != 0) items.push_back(i);
       }
-      ASSERT_EQ(got, expected) << "trial " << t << " k=" << k << " descending=" << descending;
+      for (std::size_t i = items.size(); i > 1; --i)
+        std::swap(items[i - 1],
+                  items[static_cast<std::size_t>(rng.uniform(0, static_cast<int>(i) - 1))]);
+      for (const int k : {rng.uniform(0, 12), 2})
+        for (const bool descending : {true, false}) {
+          std::vector<int> expected = items;
+          std::sort(expected.begin(), expected.end(), [&](int a, int b) {
+            const double x = w[static_cast<std::size_t>(a)];
+            const double y = w[static_cast<std::size_t>(b)];
+            return (descending ? x > y : x < y) || (x == y && a < b);
+          });
+          expected.resize(std::min(expected.size(), static_cast<std::size_t>(k)));
+          std::vector<int> got;
+          if (descending) {
+            top_k(w, items, k, got);
+          } else {
+            bottom_k(w, items, k, got);
+          }
+          ASSERT_EQ(got, expected)
+              << to_string(isa) << " trial " << t << " k=" << k << " descending=" << descending;
+        }
     }
   }
 }
