@@ -53,6 +53,7 @@ struct Scratch {
   std::vector<int> top;
   std::vector<int> bottom;
   std::vector<int> others;
+  std::vector<int> lights;  // the two lightest of `others`
 };
 
 // The greedy pass of one instance, item by item, so that several instances can advance side by
@@ -381,12 +382,8 @@ class DiversePacker final : public Packer {
     for (int p = 0; p < m; ++p) {
       if (p != h) s.others.push_back(p);
     }
-    const auto nl = std::min<std::size_t>(2, s.others.size());
-    std::partial_sort(s.others.begin(), s.others.begin() + static_cast<std::ptrdiff_t>(nl),
-                      s.others.end(), [&](int a, int b) {
-                        return load[at(a)] < load[at(b)] || (load[at(a)] == load[at(b)] && a < b);
-                      });
-    s.others.resize(nl);
+    // BOTTOMK(load, others, 2): the same strict order, without partial_sort's branches.
+    bottom_k(load, s.others, 2, s.lights);
 
     s.members.build(out, m);
     const std::span<const int> heavy = s.members.of(h);
@@ -400,7 +397,7 @@ class DiversePacker final : public Packer {
     int best_a = -1;
     int best_b = -1;
     int best_l = -1;
-    for (const int l : s.others) {
+    for (const int l : s.lights) {
       const std::span<const int> light = s.members.of(l);
       if (light.empty()) continue;
       bottom_k(w, light, 2, s.bottom);
