@@ -104,9 +104,9 @@ void first_k(std::span<const int> items, int k, std::vector<int>& out, Before be
 
 #if EPLB_HAVE_AVX512_KERNELS
 EPLB_AVX512_WARNINGS_OFF
-// The first two of 2..16 items (any order) by weight, descending (kTop) or ascending, equal
-// weights by ascending index: each is the least index among the lanes holding the extreme of the
-// lanes still in play. The refiners ask this of a pack's items (nine per GPU on the V3 config)
+// The first two of 2..16 distinct items (any order) by weight, descending (kTop) or ascending,
+// equal weights by ascending index: each is the least index among the lanes holding the extreme of
+// the lanes still in play. The refiners ask this of a pack's items (nine per GPU on the V3 config)
 // at every step, where the scalar pass of selects is a chain of dependent loads and compares.
 template <bool kTop>
 EPLB_AVX512_TARGET std::array<int, 2> first_two_items_avx512(const double* w, const int* items,
@@ -130,6 +130,7 @@ EPLB_AVX512_TARGET std::array<int, 2> first_two_items_avx512(const double* w, co
     const auto at = static_cast<__mmask16>(
         _mm512_mask_cmp_pd_mask(in_lo, lo, e, _CMP_EQ_OQ) |
         (static_cast<unsigned>(_mm512_mask_cmp_pd_mask(in_hi, hi, e, _CMP_EQ_OQ)) << 8));
+    if (at == 0) return {-1, -1};  // a NaN weight: the caller's scalar pass decides
     pick = _mm512_reduce_min_epi32(_mm512_mask_mov_epi32(never, at, index));
     in_play =
         static_cast<__mmask16>(in_play & ~_mm512_cmpeq_epi32_mask(index, _mm512_set1_epi32(pick)));
@@ -147,6 +148,7 @@ bool first_two_wide(std::span<const double> w, std::span<const int> items, int k
   if (k == 2 && items.size() >= 2 && items.size() <= 16 && kernel_isa() == KernelIsa::kAvx512) {
     const std::array<int, 2> two =
         first_two_items_avx512<kTop>(w.data(), items.data(), static_cast<int>(items.size()));
+    if (two[0] < 0) return false;
     out.assign(two.begin(), two.end());
     return true;
   }

@@ -117,14 +117,14 @@ class WideLeastKeys {
     // AVX-512F only: each vector's 8 counts in the low half of a 16-lane vector.
     __m512i fewest = _mm512_set1_epi32(std::numeric_limits<int>::max());
     for (int q = 0; q < vectors(); ++q) {
-      const __m512i c = _mm512_maskz_loadu_epi32(lanes_without(8 * q, n_, -1), count + 8 * q);
+      const __m512i c = _mm512_maskz_loadu_epi32(lanes_of(q), count + 8 * q);
       fewest = _mm512_mask_min_epi32(fewest, static_cast<__mmask16>((tied >> (8 * q)) & 0xFF),
                                      fewest, c);
     }
     fewest = _mm512_set1_epi32(_mm512_reduce_min_epi32(fewest));
     std::uint64_t hits = 0;
     for (int q = 0; q < vectors(); ++q) {
-      const __m512i c = _mm512_maskz_loadu_epi32(lanes_without(8 * q, n_, -1), count + 8 * q);
+      const __m512i c = _mm512_maskz_loadu_epi32(lanes_of(q), count + 8 * q);
       hits |= std::uint64_t{static_cast<__mmask8>(_mm512_cmpeq_epi32_mask(c, fewest))} << (8 * q);
     }
     return std::countr_zero(hits & tied);
@@ -168,6 +168,9 @@ class WideLeastKeys {
   }
 
   int vectors() const { return kVectors == 0 ? vectors_ : kVectors; }
+
+  // The lanes of vector q that hold keys (none in a compile-time count's padding vectors).
+  __mmask8 lanes_of(int q) const { return 8 * q < n_ ? lanes_without(8 * q, n_, -1) : 0; }
 
   int n_ = 0;
   int vectors_ = 0;

@@ -220,7 +220,10 @@ class NearestRefiner final : public Refiner {
   static bool step_once(std::span<const double> w, Packing& p, SwapState& state) {
     const ExtremePacks e = state.extremes();
     const double delta = e.gap;
-    if (delta <= 1e-9) return false;
+    // A gap that is not finite (pack sums that overflowed) makes every residual +inf or NaN,
+    // which never beats it: no swap, as the scan below would conclude (the wide search assumes
+    // a finite gap, where some residual is the least).
+    if (delta <= 1e-9 || !(delta < kInf)) return false;
     const std::span<const int> heavy = state.members(e.heavy);
     const std::span<const int> light = state.members(e.light);
 #if EPLB_HAVE_AVX512_KERNELS
