@@ -37,7 +37,7 @@ bool pack_interleaved(std::span<const PackJob> jobs, int m, std::array<Lane, kMa
   for (std::size_t first = 0; first < jobs.size(); first += kMaxLanes) {
     const std::size_t count = std::min(kMaxLanes, jobs.size() - first);
     // The batch's row sums side by side: each is a chain of dependent adds, which one row alone
-    // leaves latency-bound (a few percent of seed000 and seed002 plans). Rows past `count`
+    // leaves latency-bound (2-4% of seed000's hierarchical plans). Rows past `count`
     // repeat the first, so that the loop has a fixed width and keeps the sums in registers.
     std::array<const double*, kMaxLanes> row{};
     for (std::size_t k = 0; k < kMaxLanes; ++k) row[k] = jobs[first + (k < count ? k : 0)].w.data();
