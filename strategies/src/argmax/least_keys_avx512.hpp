@@ -42,8 +42,6 @@ class WideLeastKeys {
                                      std::array<double, static_cast<std::size_t>(8 * kStored)>>;
 
  public:
-  static constexpr bool fits(int n) { return n <= 8 * kStored; }
-
   // Keys key(j) for j in 0..n-1 (1 <= n <= 8 * kStored; never NaN, never -0.0: the packers'
   // loads start at +0.0 and grow by non-negative items). Padding lanes hold +inf.
   template <class Key>
